@@ -1,0 +1,55 @@
+"""Candidate terms for symbolic regression: generated in sympy, compiled once to torch.
+
+Importing this package has no side effects.
+"""
+
+from ._compile import resolve_device
+from ._parse import FUNCTIONS, parse_expression
+from .errors import (
+    BackendUnavailable,
+    DataError,
+    DiscoveryError,
+    FitError,
+    LibraryError,
+    ParseError,
+)
+from .generators import (
+    UNARY_MAPS,
+    auto_library,
+    constant,
+    custom,
+    fourier,
+    monomials,
+    poly,
+    unary,
+)
+from .library import Design, Library, normalise_term, term_complexity
+from .spec import parse_basis
+from .variables import Variable, as_symbols
+
+__all__ = [
+    "BackendUnavailable",
+    "DataError",
+    "Design",
+    "DiscoveryError",
+    "FUNCTIONS",
+    "FitError",
+    "Library",
+    "LibraryError",
+    "ParseError",
+    "UNARY_MAPS",
+    "Variable",
+    "as_symbols",
+    "auto_library",
+    "constant",
+    "custom",
+    "fourier",
+    "monomials",
+    "normalise_term",
+    "parse_basis",
+    "parse_expression",
+    "poly",
+    "resolve_device",
+    "term_complexity",
+    "unary",
+]

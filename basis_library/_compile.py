@@ -1,0 +1,97 @@
+"""Compile sympy terms once into one batched torch (or numpy) function."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import sympy
+import torch
+
+from .errors import LibraryError
+
+__all__ = ["resolve_device", "compile_torch", "compile_numpy", "TORCH_FUNCTIONS"]
+
+TORCH_FUNCTIONS: dict[str, object] = {
+    "sin": torch.sin,
+    "cos": torch.cos,
+    "tan": torch.tan,
+    "asin": torch.asin,
+    "acos": torch.acos,
+    "atan": torch.atan,
+    "sinh": torch.sinh,
+    "cosh": torch.cosh,
+    "tanh": torch.tanh,
+    "exp": torch.exp,
+    "log": torch.log,
+    "sqrt": torch.sqrt,
+    "Abs": torch.abs,
+    "pi": math.pi,
+    "E": math.e,
+}
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Map ``"auto"``, ``"cpu"``, ``"cuda"`` (or a torch device) to a torch device.
+
+    Raises
+    ------
+    LibraryError
+        If CUDA is asked for but not available, or the name is unknown.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if isinstance(device, str) and device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise LibraryError(f"Device {device!r} was asked for, but CUDA is not available here; "
+                               "use device='cpu' or 'auto'.")
+        return torch.device(device)
+    if device == "cpu":
+        return torch.device("cpu")
+    raise LibraryError(f"Unknown device {device!r}; expected 'auto', 'cpu' or 'cuda'.")
+
+
+def compile_torch(
+    symbols: Sequence[sympy.Symbol], terms: Sequence[sympy.Expr]
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Compile ``terms`` to one function from an (n, d) tensor to an (n, p) tensor.
+
+    Common subexpressions are shared, so ``v**2*sin(theta)`` and
+    ``v**2*cos(theta)`` compute ``v**2`` once.
+    """
+    if not terms:
+        raise LibraryError("Cannot compile an empty library.")
+    raw = sympy.lambdify(list(symbols), list(terms), modules=[TORCH_FUNCTIONS], cse=True)
+
+    def evaluate(X: torch.Tensor) -> torch.Tensor:
+        columns = raw(*X.unbind(dim=1)) if X.shape[1] else raw()
+        n = X.shape[0]
+        out = torch.empty((n, len(columns)), dtype=X.dtype, device=X.device)
+        for j, column in enumerate(columns):
+            out[:, j] = column  # broadcasts constant terms
+        return out
+
+    return evaluate
+
+
+def compile_numpy(
+    symbols: Sequence[sympy.Symbol], expression: sympy.Expr
+) -> Callable[..., np.ndarray]:
+    """Compile one expression to a numpy function of the columns, broadcasting constants."""
+    raw = sympy.lambdify(list(symbols), expression, modules="numpy")
+
+    def evaluate(*columns: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            value = raw(*columns)
+        shape = np.broadcast_shapes(*(np.shape(c) for c in columns)) if columns else ()
+        return np.broadcast_to(np.asarray(value, dtype=float), shape).copy()
+
+    return evaluate

@@ -1,0 +1,225 @@
+"""Generators of candidate terms: monomials, Fourier harmonics, unary maps, custom terms."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import sympy
+
+from ._parse import parse_expression
+from .errors import LibraryError
+from .library import Library
+from .variables import Variable, as_symbols
+
+__all__ = ["monomials", "poly", "fourier", "unary", "custom", "constant", "auto_library",
+           "UNARY_MAPS"]
+
+VariablesLike = Sequence[str | Variable | sympy.Symbol] | str | Variable | sympy.Symbol
+
+#: Unary maps by name, each a function of a sympy expression.
+UNARY_MAPS = {
+    "exp": sympy.exp,
+    "log": sympy.log,
+    "sqrt": sympy.sqrt,
+    "sin": sympy.sin,
+    "cos": sympy.cos,
+    "inv": lambda e: 1 / e,
+    "reciprocal": lambda e: 1 / e,
+    "square": lambda e: e**2,
+    "cbrt": lambda e: e ** sympy.Rational(1, 3),
+}
+
+_FRACTIONS = {"1/2": sympy.Rational(1, 2), "1/3": sympy.Rational(1, 3),
+              "2/3": sympy.Rational(2, 3), "3/2": sympy.Rational(3, 2)}
+
+
+def _names(symbols: Sequence[sympy.Symbol]) -> str:
+    return ", ".join(s.name for s in symbols)
+
+
+def monomials(
+    variables: VariablesLike,
+    degree: int,
+    *,
+    negative: bool = False,
+    fractional: Iterable[str | sympy.Rational | float] = (),
+    include_bias: bool = True,
+) -> Library:
+    """Products of integer powers with total degree at most ``degree``.
+
+    Parameters
+    ----------
+    variables
+        Names, :class:`Variable` objects or symbols.
+    degree
+        The largest total degree (sum of absolute exponents).
+    negative
+        Also allow negative exponents (``x**-1``, ``x*y**-2``, ...).
+    fractional
+        Extra single-variable powers, e.g. ``("1/2", "1/3")`` adds
+        ``sqrt(x)``, ``x**(1/3)``, ``x**(-1/2)`` when ``negative`` is set.
+    include_bias
+        Include the constant term 1.
+
+    Examples
+    --------
+    >>> monomials(["x", "y"], 2).names
+    ['1', 'x', 'y', 'x**2', 'x*y', 'y**2']
+    >>> monomials(["x"], 1, negative=True, fractional=["1/2"]).names
+    ['1', 'x', 1/x, 'sqrt(x)', '1/sqrt(x)']
+    """
+    if not isinstance(degree, (int, np.integer)) or degree < 0:
+        raise LibraryError(f"monomials: degree must be a non-negative integer; got {degree!r}.")
+    symbols = as_symbols(variables)
+    exponents = range(-degree, degree + 1) if negative else range(0, degree + 1)
+    terms: list[sympy.Expr] = [sympy.Integer(1)] if include_bias else []
+    candidates = []
+    for powers in itertools.product(exponents, repeat=len(symbols)):
+        total = sum(abs(p) for p in powers)
+        if 0 < total <= degree:
+            candidates.append((total, tuple(-p for p in powers), powers))
+    for _, _, powers in sorted(candidates):
+        terms.append(sympy.Mul(*(s**p for s, p in zip(symbols, powers))))
+    for fraction in fractional:
+        exponent = _fraction(fraction)
+        for s in symbols:
+            terms.append(s**exponent)
+            if negative:
+                terms.append(s**-exponent)
+    spec = f"monomials({_names(symbols)}; degree={degree}"
+    spec += ", negative" if negative else ""
+    spec += f", fractional={list(map(str, fractional))}" if fractional else ""
+    return Library(terms, spec=spec + ")")
+
+
+poly = monomials
+
+
+def _fraction(value: str | sympy.Rational | float) -> sympy.Rational:
+    if isinstance(value, str):
+        if value not in _FRACTIONS:
+            raise LibraryError(f"Unknown fractional power {value!r}; "
+                               f"expected one of {', '.join(_FRACTIONS)}.")
+        return _FRACTIONS[value]
+    return sympy.Rational(value).limit_denominator(12)
+
+
+def fourier(variables: VariablesLike, harmonics: int, *, sin: bool = True, cos: bool = True,
+            include_bias: bool = False) -> Library:
+    """Harmonics ``sin(m x)`` and ``cos(m x)`` for ``m = 1 .. harmonics``.
+
+    Examples
+    --------
+    >>> fourier("theta", 2).names
+    ['sin(theta)', 'cos(theta)', 'sin(2*theta)', 'cos(2*theta)']
+    """
+    if not isinstance(harmonics, (int, np.integer)) or harmonics < 1:
+        raise LibraryError(f"fourier: harmonics must be a positive integer; got {harmonics!r}.")
+    symbols = as_symbols(variables)
+    terms: list[sympy.Expr] = [sympy.Integer(1)] if include_bias else []
+    for s in symbols:
+        for m in range(1, harmonics + 1):
+            if sin:
+                terms.append(sympy.sin(m * s))
+            if cos:
+                terms.append(sympy.cos(m * s))
+    return Library(terms, spec=f"fourier({_names(symbols)}; harmonics={harmonics})")
+
+
+def unary(base: Library | VariablesLike,
+          maps: Iterable[str] = ("exp", "log", "sqrt", "inv")) -> Library:
+    """Unary maps (exp, log, sqrt, sin, cos, inv, ...) of variables or of a library's terms.
+
+    The constant term is skipped.
+
+    Examples
+    --------
+    >>> unary(["x"], ["exp", "inv"]).names
+    ['exp(x)', '1/x']
+    """
+    maps = list(maps)
+    unknown = [m for m in maps if m not in UNARY_MAPS]
+    if unknown:
+        raise LibraryError(f"Unknown unary map(s) {', '.join(unknown)}; "
+                           f"expected some of {', '.join(UNARY_MAPS)}.")
+    if isinstance(base, Library):
+        inner, label = [t for t in base if not t.is_Number], base.spec
+    else:
+        inner = list(as_symbols(base))
+        label = _names(inner)
+    terms = [UNARY_MAPS[m](t) for t in inner for m in maps]
+    return Library(terms, spec=f"unary({label}; {', '.join(maps)})")
+
+
+def custom(*terms: str | sympy.Expr,
+           symbols: Mapping[str, sympy.Symbol] | None = None) -> Library:
+    """Terms written by the user, as sympy expressions or strings (parsed safely).
+
+    Examples
+    --------
+    >>> custom("v^2*sin(2*theta)", "exp(-x/y)").names
+    ['v**2*sin(2*theta)', 'exp(-x/y)']
+    """
+    table = dict(symbols or {})
+    parsed = [parse_expression(t, table, where="custom term") if isinstance(t, str) else t
+              for t in terms]
+    return Library(parsed, spec=f"custom({', '.join(map(str, parsed))})")
+
+
+def constant() -> Library:
+    """The library holding only the constant term 1."""
+    return Library([sympy.Integer(1)], spec="1")
+
+
+_ANGLE_NAMES = ("theta", "phi", "alpha", "beta", "gamma", "angle", "omega_t", "psi")
+
+
+def auto_library(
+    data: Mapping[str, np.ndarray],
+    variables: Sequence[str | Variable] | None = None,
+    *,
+    max_terms: int = 3000,
+) -> Library:
+    """The default library for the given columns, shaped by the data and hints.
+
+    Monomials (degree 4 for up to two inputs, 3 for three, 2 beyond), times
+    ``1 + fourier(angles, 3)`` where an angle is a variable hinted as one, or
+    named like one, or whose values lie within [-2π, 2π] with at most three
+    inputs; plus exp, log, sqrt and the reciprocal of each input. Terms
+    non-finite on the data are dropped later, when the library is evaluated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> data = {"v": rng.uniform(0, 10, 50), "theta": rng.uniform(0, 1.5, 50)}
+    >>> lib = auto_library(data)
+    >>> len(lib) >= 100, "v**2*sin(2*theta)" in lib.names
+    (True, True)
+    """
+    if variables is None:
+        variables = list(data)
+    given = [v if isinstance(v, Variable) else Variable(str(v)) for v in variables]
+    d = len(given)
+    if d == 0:
+        raise LibraryError("auto_library needs at least one input variable.")
+    degree = 4 if d <= 2 else 3 if d == 3 else 2 if d <= 8 else 1
+    angles = []
+    for var in given:
+        values = np.asarray(data[var.name], dtype=float)
+        finite = values[np.isfinite(values)]
+        in_range = finite.size and finite.min() >= -2 * np.pi and finite.max() <= 2 * np.pi
+        named = var.name.lower().rstrip("0123456789_") in _ANGLE_NAMES
+        if var.angle or named or (d <= 3 and in_range and not var.integer):
+            angles.append(var)
+    library = monomials(given, degree)
+    if angles:
+        harmonics = 3 if len(angles) <= 2 else 1
+        library = library * (constant() + fourier(angles, harmonics))
+    library = library + unary(given, ("exp", "log", "sqrt", "inv"))
+    if len(library) > max_terms:
+        library = monomials(given, min(degree, 2)) + unary(given, ("log", "inv"))
+    library.spec = f"auto({', '.join(v.name for v in given)})"
+    return library
