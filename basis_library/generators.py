@@ -68,7 +68,7 @@ def monomials(
     >>> monomials(["x", "y"], 2).names
     ['1', 'x', 'y', 'x**2', 'x*y', 'y**2']
     >>> monomials(["x"], 1, negative=True, fractional=["1/2"]).names
-    ['1', 'x', 1/x, 'sqrt(x)', '1/sqrt(x)']
+    ['1', 'x', '1/x', 'sqrt(x)', '1/sqrt(x)']
     """
     if not isinstance(degree, (int, np.integer)) or degree < 0:
         raise LibraryError(f"monomials: degree must be a non-negative integer; got {degree!r}.")

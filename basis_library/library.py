@@ -45,7 +45,7 @@ def term_complexity(term: sympy.Expr) -> int:
     >>> import sympy
     >>> v, t = sympy.symbols("v theta")
     >>> term_complexity(v**2 * sympy.sin(2 * t))
-    7
+    8
     """
     return sum(1 for _ in sympy.preorder_traversal(term))
 
@@ -66,8 +66,8 @@ class Library:
 
     Examples
     --------
-    >>> from basis_library import monomials, fourier
-    >>> lib = monomials(["v"], 2) * fourier(["theta"], 1)
+    >>> from basis_library import constant, fourier, monomials
+    >>> lib = monomials(["v"], 2) * (constant() + fourier(["theta"], 1))
     >>> len(lib), lib.names[:4]
     (9, ['1', 'sin(theta)', 'cos(theta)', 'v'])
     """
