@@ -1,0 +1,134 @@
+"""Check a discovered formula against a known truth."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sympy
+
+from basis_library import ParseError, normalise_term, parse_expression
+
+from ._simplify import round_floats
+
+__all__ = ["check", "CheckResult"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdicts of :func:`check`.
+
+    Attributes
+    ----------
+    symbolic
+        The SRBench criterion: after rounding floats to 6 decimals,
+        ``truth - model`` or ``model / truth`` simplifies to a constant.
+    exact
+        The same additive terms, each coefficient within ``rtol``.
+    precision, recall
+        Of the model's additive terms (coefficients stripped) against the truth's.
+    """
+
+    symbolic: bool
+    exact: bool
+    precision: float
+    recall: float
+    model: sympy.Expr
+    truth: sympy.Expr
+    details: dict[str, object] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.symbolic
+
+
+def _to_expr(item: object, symbols: dict[str, sympy.Symbol], what: str) -> sympy.Expr:
+    if hasattr(item, "numeric_expression"):
+        return item.numeric_expression  # a Model
+    if isinstance(item, str):
+        return parse_expression(item, symbols, where=what)
+    if isinstance(item, sympy.Basic):
+        return item  # type: ignore[return-value]
+    raise ParseError(f"The {what} must be a model, a sympy expression or a string; "
+                     f"got {type(item).__name__}.")
+
+
+def _plain(expr: sympy.Expr, constants: Mapping[str, float]) -> sympy.Expr:
+    """Substitute named constants and map every symbol to a plain real symbol by name."""
+    mapping: dict[sympy.Basic, sympy.Basic] = {}
+    for s in expr.free_symbols:
+        if s.name in constants:  # type: ignore[attr-defined]
+            mapping[s] = sympy.Float(constants[s.name])  # type: ignore[attr-defined]
+        else:
+            mapping[s] = sympy.Symbol(s.name, real=True)  # type: ignore[attr-defined]
+    return expr.xreplace(mapping)
+
+
+def _terms(expr: sympy.Expr) -> dict[sympy.Expr, complex]:
+    out: dict[sympy.Expr, complex] = {}
+    for part in sympy.Add.make_args(sympy.expand(expr)):
+        coeff, rest = part.as_coeff_Mul()
+        key = normalise_term(rest) if not rest.is_Number else sympy.Integer(1)
+        if rest.is_Number:
+            coeff = coeff * rest
+        out[key] = out.get(key, 0) + complex(coeff)
+    return {k: v for k, v in out.items() if v != 0}
+
+
+def check(model: object, truth: object, *, constants: Mapping[str, float] | None = None,
+          rtol: float = 0.01, digits: int = 6) -> CheckResult:
+    """Compare a model with the true formula.
+
+    Parameters
+    ----------
+    model
+        A fitted :class:`~discovery.Model`, a sympy expression or a string.
+    truth
+        The known formula, a sympy expression or a string such as
+        ``"v**2*sin(2*theta)/g"``.
+    constants
+        Values of named constants in either formula, e.g. ``{"g": 9.81}``.
+        A model's own recognised constants are added.
+    rtol
+        Relative tolerance on coefficients for the exact criterion.
+    digits
+        Floats are rounded to this many decimals for the symbolic criterion.
+
+    Returns
+    -------
+    CheckResult
+        True in a boolean context when the symbolic (SRBench) criterion holds.
+
+    Examples
+    --------
+    >>> r = check("0.101937*v**2*sin(2*theta)", "v**2*sin(2*theta)/g", constants={"g": 9.81})
+    >>> r.symbolic, r.exact, r.precision, r.recall
+    (True, True, 1.0, 1.0)
+    >>> bool(check("0.1*v**2*sin(theta)", "v**2*sin(2*theta)/9.81"))
+    False
+    """
+    named = dict(constants or {})
+    named.update(getattr(model, "constants", {}) or {})
+    symbols: dict[str, sympy.Symbol] = {}
+    m = _plain(_to_expr(model, symbols, "model"), named)
+    t = _plain(_to_expr(truth, symbols, "truth"), named)
+    mr, tr = round_floats(m, digits), round_floats(t, digits)
+    difference = sympy.simplify(tr - mr)
+    symbolic = bool(difference.is_number)
+    ratio = None
+    if not symbolic and mr != 0 and tr != 0:
+        ratio = sympy.simplify(mr / tr)
+        symbolic = bool(ratio.is_number and ratio != 0)
+    mt, tt = _terms(m), _terms(t)
+    if set(mt) != set(tt):
+        mt2, tt2 = _terms(sympy.expand_trig(m)), _terms(sympy.expand_trig(t))
+        if len(set(mt2) & set(tt2)) > len(set(mt) & set(tt)):
+            mt, tt = mt2, tt2
+    common = set(mt) & set(tt)
+    precision = len(common) / len(mt) if mt else float(not tt)
+    recall = len(common) / len(tt) if tt else 1.0
+    exact = set(mt) == set(tt) and all(
+        abs(mt[k] - tt[k]) <= rtol * abs(tt[k]) for k in common)
+    return CheckResult(symbolic=symbolic, exact=exact, precision=precision, recall=recall,
+                       model=m, truth=t,
+                       details={"difference": str(difference),
+                                "ratio": None if ratio is None else str(ratio)})

@@ -1,0 +1,44 @@
+"""Simplify a discovered expression: trig identities, common factors, the shortest form wins."""
+
+from __future__ import annotations
+
+import sympy
+
+from basis_library import term_complexity
+
+__all__ = ["simplify_expression", "round_floats"]
+
+_SIMPLIFY_LIMIT = 120  # nodes; sympy.simplify on larger expressions can take minutes
+
+
+def simplify_expression(expr: sympy.Expr) -> sympy.Expr:
+    """The shortest of a few equivalent forms of ``expr``.
+
+    Tries ``trigsimp``, ``factor_terms`` (collect common factors) and, for
+    small expressions, ``sympy.simplify``; keeps the original on ties.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> v, t = sympy.symbols("v theta", positive=True)
+    >>> simplify_expression(2 * v**2 * sympy.sin(t) * sympy.cos(t) / 9)
+    v**2*sin(2*theta)/9
+    """
+    forms = [expr]
+    for transform in (sympy.factor_terms, sympy.trigsimp):
+        try:
+            forms.append(transform(expr))
+        except (TypeError, ValueError, NotImplementedError, RecursionError):
+            continue
+    if term_complexity(expr) <= _SIMPLIFY_LIMIT:
+        try:
+            forms.append(sympy.simplify(expr))
+        except (TypeError, ValueError, NotImplementedError, RecursionError):
+            pass
+    return min(forms, key=lambda e: (term_complexity(e), len(str(e))))
+
+
+def round_floats(expr: sympy.Expr, digits: int = 6) -> sympy.Expr:
+    """Round every float in ``expr`` to ``digits`` decimals (SRBench's convention)."""
+    replacements = {f: sympy.Float(round(float(f), digits)) for f in expr.atoms(sympy.Float)}
+    return expr.xreplace(replacements)
