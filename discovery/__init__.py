@@ -1,0 +1,49 @@
+"""Which few candidate terms explain the data, and what formula is that.
+
+Importing this package has no side effects: no Julia, no printing, no logging
+handlers.
+"""
+
+from basis_library.errors import (
+    BackendUnavailable,
+    DataError,
+    DiscoveryError,
+    FitError,
+    LibraryError,
+    ParseError,
+)
+
+from ._check import CheckResult, check
+from ._constants import ClosedForm, recognise
+from ._data import Dataset, prepare, read_table
+from ._discover import METHODS, SOLVERS, discover
+from ._simplify import simplify_expression
+from .datasets import CANNON_TRUTH, cannon_data
+from .estimator import SparseSymbolicRegressor
+from .model import Model, ModelTerm, load
+
+__all__ = [
+    "BackendUnavailable",
+    "CANNON_TRUTH",
+    "CheckResult",
+    "ClosedForm",
+    "DataError",
+    "Dataset",
+    "DiscoveryError",
+    "FitError",
+    "LibraryError",
+    "METHODS",
+    "Model",
+    "ModelTerm",
+    "ParseError",
+    "SOLVERS",
+    "SparseSymbolicRegressor",
+    "cannon_data",
+    "check",
+    "discover",
+    "load",
+    "prepare",
+    "read_table",
+    "recognise",
+    "simplify_expression",
+]

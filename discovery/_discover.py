@@ -1,0 +1,233 @@
+"""``discover``: data in, verified formula out."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import sympy
+import torch
+
+from basis_library import FitError, Library, LibraryError, custom, parse_basis, resolve_device
+
+from ._constants import recognise
+from ._data import prepare
+from ._select import choose, pareto_front, score_candidates
+from ._simplify import simplify_expression
+from ._sparse import candidate_supports, scale_columns
+from .model import Model, ModelTerm
+
+__all__ = ["discover", "METHODS", "SOLVERS"]
+
+log = logging.getLogger(__name__)
+
+METHODS = ("sparse",)
+SOLVERS = ("auto", "greedy", "lasso", "stlsq")
+
+
+def _library(basis: object, columns: Mapping[str, np.ndarray], inputs: list[str]) -> Library:
+    if isinstance(basis, Library):
+        return basis
+    if isinstance(basis, str):
+        return parse_basis(basis, columns, inputs)
+    if isinstance(basis, Sequence):
+        return custom(*basis)
+    raise LibraryError(f"basis must be 'auto', a spec string, a Library or a list of terms; "
+                       f"got {type(basis).__name__}.")
+
+
+def discover(
+    data: object,
+    target: object = None,
+    inputs: Sequence[str] | None = None,
+    *,
+    basis: str | Library | Sequence[str] = "auto",
+    method: str = "sparse",
+    solver: str = "auto",
+    selection: str = "bic",
+    max_terms: int = 12,
+    cv_folds: int = 5,
+    constants: Mapping[str, float] | None = None,
+    simplify: bool = True,
+    device: str = "auto",
+    random_state: int | None = 0,
+) -> Model:
+    """Find the formula behind the data.
+
+    A library of candidate terms is generated (or given), evaluated on the
+    device, and searched by sparse regression (forward greedy selection, an L1
+    path and STLSQ); each candidate support is refitted by least squares and
+    one is chosen by BIC (or AIC, or k-fold CV). Coefficients are turned into
+    closed forms where that costs no more than noise, and the result is
+    simplified.
+
+    Parameters
+    ----------
+    data
+        A DataFrame, a CSV/Parquet path, a mapping of name to array, or a 2-D
+        array (then ``inputs`` names its columns and ``target`` is an array).
+    target
+        The target column (default: the last column).
+    inputs
+        Input columns (default: all others).
+    basis
+        ``"auto"``, a spec like ``"poly(degree=3) * (1 + fourier(theta, 3))"``,
+        a :class:`~basis_library.Library`, or a list of term strings.
+    method
+        ``"sparse"`` (the genetic backends come as separate methods).
+    solver
+        ``"auto"`` pools candidate supports from ``"greedy"``, ``"lasso"`` and
+        ``"stlsq"``; or one of them alone.
+    selection
+        ``"bic"`` (default), ``"aic"`` or ``"cv"`` (k-fold, ``cv_folds``).
+    max_terms
+        The largest number of terms a model may have.
+    constants
+        Named constants to recognise, e.g. ``{"g": 9.81}``; they appear as
+        symbols in :attr:`Model.expression`.
+    simplify
+        Simplify the final expression.
+    device
+        ``"auto"`` (CUDA if present), ``"cpu"`` or ``"cuda"``.
+    random_state
+        Seed for the CV folds.
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    DataError, LibraryError, FitError, ParseError
+        On bad input, each naming the problem.
+
+    Examples
+    --------
+    >>> from discovery import cannon_data
+    >>> model = discover(cannon_data(n=300, random_state=1), target="s",
+    ...                  constants={"g": 9.81})
+    >>> model.expression
+    v**2*sin(2*theta)/g
+    """
+    started = time.perf_counter()
+    if method not in METHODS:
+        raise FitError(f"Unknown method {method!r}; expected one of: {', '.join(METHODS)}.")
+    if solver not in SOLVERS:
+        raise FitError(f"Unknown solver {solver!r}; expected one of: {', '.join(SOLVERS)}.")
+    if selection not in ("bic", "aic", "cv"):
+        raise FitError(f"Unknown selection {selection!r}; expected one of: bic, aic, cv.")
+    if not isinstance(max_terms, (int, np.integer)) or max_terms < 1:
+        raise FitError(f"max_terms must be a positive integer; got {max_terms!r}.")
+    named = dict(constants or {})
+    dataset = prepare(data, target, inputs)
+    clash = sorted(set(named) & set(dataset.inputs))
+    if clash:
+        raise FitError(f"Constant name(s) {', '.join(clash)} are also input columns; "
+                       "rename the constant.")
+    torch_device = resolve_device(device)
+
+    t0 = time.perf_counter()
+    library = _library(basis, dataset.columns, dataset.inputs)
+    unknown = sorted(s.name for s in library.symbols if s.name not in dataset.columns)
+    if unknown:
+        raise LibraryError(f"The basis uses {', '.join(unknown)}, which are not inputs; "
+                           f"inputs are: {', '.join(dataset.inputs)}.")
+    t1 = time.perf_counter()
+    design = library.evaluate(dataset.columns, device=torch_device)
+    if design.matrix.shape[1] == 0:
+        raise FitError("Every candidate term is non-finite or zero on the data; "
+                       "try another basis.")
+    t2 = time.perf_counter()
+    X = design.matrix
+    y = torch.as_tensor(dataset.y, dtype=X.dtype, device=X.device)
+    Xs, _ = scale_columns(X)
+    supports = candidate_supports(Xs, y, solver=solver, max_terms=max_terms)
+    if not supports:
+        raise FitError("No candidate model was found; the target may be constant zero.")
+    candidates = score_candidates(X, y, supports, design.terms,
+                                  cv_folds=cv_folds if selection == "cv" else 0,
+                                  random_state=random_state)
+    best = choose(candidates, selection)
+    t3 = time.perf_counter()
+
+    chosen = candidates[best]
+    chosen_terms = [design.terms[i] for i in chosen.support]
+    closed, fixed = _closed_forms(X, y, chosen, chosen_terms, named)
+    raw = sympy.Add(*[sympy.Float(c, 15) * t for c, t in zip(chosen.coef, chosen_terms)])
+    expression = sympy.Add(*[(f if f is not None else sympy.Float(c, 15)) * t
+                             for c, f, t in zip(chosen.coef, closed, chosen_terms)])
+    if simplify:
+        expression = simplify_expression(expression)
+    t4 = time.perf_counter()
+
+    model_terms = [ModelTerm(term=t, coefficient=float(c), std_error=float(s), closed_form=f)
+                   for t, c, s, f in zip(chosen_terms, chosen.coef, chosen.std_error, closed)]
+    front = pareto_front(candidates)
+    if best not in front:
+        front = sorted([*front, best], key=lambda i: candidates[i].complexity)
+    pareto = pd.DataFrame([{
+        "complexity": candidates[i].complexity, "n_terms": candidates[i].n_terms,
+        "mse": candidates[i].mse, "bic": candidates[i].bic, "aic": candidates[i].aic,
+        "cv_mse": candidates[i].cv_mse,
+        "expression": str(sympy.Add(*[sympy.Float(c, 6) * design.terms[j] for c, j in
+                                      zip(candidates[i].coef, candidates[i].support)])),
+        "chosen": i == best} for i in front])
+    model = Model(expression=expression, raw_expression=raw, inputs=dataset.inputs,
+                  target=dataset.target, terms=model_terms, constants=named, pareto=pareto,
+                  library={**library.to_dict(), "evaluated": len(design.terms),
+                           "dropped": design.dropped, "collinear": design.collinear},
+                  method=method)
+    prediction = model.predict(dataset.columns)
+    residual = dataset.y - prediction
+    tss = float(((dataset.y - dataset.y.mean()) ** 2).sum())
+    mse = float(np.mean(residual**2))
+    model.metrics = {
+        "r2": 1.0 - float((residual**2).sum()) / tss if tss > 0 else float(mse == 0),
+        "mse": mse, "mse_refit": chosen.mse, "n_samples": dataset.n,
+        "rows_dropped": dataset.n_dropped, "n_terms": chosen.n_terms,
+        "complexity": model.complexity, "library_size": len(library),
+        "constants_fixed": fixed, "selection": selection, "solver": solver,
+        "n_candidates": len(candidates)}
+    model.info = {"device": str(torch_device), "source": dataset.source, "timings": {
+        "library": t1 - t0, "evaluate": t2 - t1, "fit": t3 - t2, "constants_simplify": t4 - t3,
+        "total": time.perf_counter() - started}}
+    log.info("Discovered %s", model)
+    return model
+
+
+def _closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named):  # noqa: ANN001, ANN202
+    """Closed forms for the chosen coefficients, kept only while the RSS stays within noise."""
+    forms = [recognise(float(c), float(s), named) for c, s in zip(chosen.coef, chosen.std_error)]
+    n, k = X.shape[0], len(terms)
+    sigma2 = chosen.rss / max(n - k, 1)
+    index = torch.as_tensor(list(chosen.support), device=X.device)
+    A = X[:, index]
+
+    def rss_with(active: list[int]) -> float:
+        coef = torch.as_tensor(chosen.coef, dtype=X.dtype, device=X.device).clone()
+        for i in active:
+            coef[i] = forms[i].value  # type: ignore[union-attr]
+        free = [i for i in range(k) if i not in active]
+        target = y - A[:, active] @ coef[active] if active else y
+        if free:
+            sol = torch.linalg.lstsq(A[:, free].cpu(), target.cpu()[:, None]).solution[:, 0]
+            coef[free] = sol.to(X.device)
+        resid = y - A @ coef
+        return float(resid @ resid)
+
+    active = [i for i, f in enumerate(forms) if f is not None]
+    tolerance = lambda m: chosen.rss * 1e-9 + 9.0 * sigma2 * m  # noqa: E731
+    # Drop the least certain recognitions until the joint RSS is within noise.
+    order = sorted(active, key=lambda i: abs(chosen.coef[i] - forms[i].value)  # type: ignore[union-attr]
+                   / max(float(chosen.std_error[i]), 1e-300))
+    while order and rss_with(order) - chosen.rss > tolerance(len(order)):
+        order.pop()
+    kept = set(order)
+    final = [f.expr if (f is not None and i in kept) else None for i, f in enumerate(forms)]
+    if not math.isfinite(sigma2):
+        final = [None] * k
+    return final, len(kept)

@@ -1,0 +1,211 @@
+"""The ``discover`` command: ``discover demo`` and ``discover fit DATA --target COL``."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import logging
+import re
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+
+from basis_library.errors import DiscoveryError
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors that suggest the near miss."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        match = re.search(r"unrecognized arguments: (\S+)", message)
+        if match:
+            near = difflib.get_close_matches(match.group(1).split("=")[0], _all_options(self), n=1)
+            if near:
+                message += f" (did you mean {near[0]}?)"
+        match = re.search(r"invalid choice: '([^']+)'", message)
+        if match:
+            choices = re.findall(r"'([^']+)'", message.split("choose from", 1)[-1])
+            near = difflib.get_close_matches(match.group(1), choices, n=1)
+            if near:
+                message = f"{message.rstrip(')')}) (did you mean {near[0]!r}?)"
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _all_options(parser: argparse.ArgumentParser) -> list[str]:
+    options = list(parser._option_string_actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                options += _all_options(sub)
+    return sorted(set(options))
+
+
+def _constants(text: str | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in filter(None, (text or "").split(",")):
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name.strip().isidentifier():
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError as exc:
+            raise DiscoveryError(f"--constants expects NAME=VALUE[,NAME=VALUE]; got {item!r}.") \
+                from exc
+    return out
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="discover", description="Find the formula behind the data.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    demo = sub.add_parser("demo", help="recover the cannon law from built-in data")
+    demo.add_argument("--n", type=int, default=1000, help="number of shots (default 1000)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    fit = sub.add_parser("fit", help="fit a CSV/Parquet file")
+    fit.add_argument("data", help="CSV or Parquet file")
+    fit.add_argument("--target", required=True, help="target column")
+    fit.add_argument("--inputs", help="comma-separated input columns (default: all others)")
+    fit.add_argument("--basis", default="auto",
+                     help="library spec, e.g. 'poly(degree=3) * (1 + fourier(theta, 3))', "
+                          "or @FILE of terms (default: auto)")
+    fit.add_argument("--constants", help="named constants to recognise, e.g. g=9.81")
+    fit.add_argument("--solver", default="auto", choices=["auto", "greedy", "lasso", "stlsq"])
+    fit.add_argument("--selection", default="bic", choices=["bic", "aic", "cv"])
+    fit.add_argument("--max-terms", type=int, default=12)
+    fit.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--json", metavar="OUT", help="write the model as JSON to OUT")
+    fit.add_argument("--latex", action="store_true", help="print only the LaTeX formula")
+    fit.add_argument("--truth", help="check the result against this formula")
+    return parser
+
+
+def _terms_table(model) -> str:  # noqa: ANN001
+    rows = [("term", "coefficient", "std error", "closed form")]
+    for t in model.terms:
+        rows.append((str(t.term), f"{t.coefficient:.6g}", f"{t.std_error:.2g}",
+                     "" if t.closed_form is None else str(t.closed_form)))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join("  " + line for line in lines)
+
+
+def _pareto_table(model) -> str:  # noqa: ANN001
+    lines = ["  complexity  terms  mse         expression"]
+    for row in model.pareto.itertuples():
+        mark = "*" if row.chosen else " "
+        lines.append(f"{mark} {row.complexity:>10}  {row.n_terms:>5}  {row.mse:<10.3g}  "
+                     f"{row.expression}")
+    return "\n".join(lines)
+
+
+def _report(model, check=None) -> None:  # noqa: ANN001
+    from .model import Model  # noqa: F401
+
+    m = model.metrics
+    print(f"Formula:        {model.target} = {model.raw_expression}")
+    constants = ", ".join(f"{k} = {v:g}" for k, v in model.constants.items())
+    print(f"Closed form:    {model.target} = {model.expression}"
+          + (f"    ({constants})" if constants else ""))
+    print(f"LaTeX:          {model.latex()}")
+    print(f"Fit:            R² = {m['r2']:.6f}, MSE = {m['mse']:.3g}, {m['n_terms']} term(s), "
+          f"complexity {m['complexity']}")
+    print(f"Rows:           {m['n_samples']} used, {m['rows_dropped']} dropped for NaN/inf")
+    lib = model.library
+    extra = []
+    if lib.get("dropped"):
+        extra.append(f"{len(lib['dropped'])} dropped as non-finite/zero")
+    if lib.get("collinear"):
+        extra.append(f"{len(lib['collinear'])} collinear dropped")
+    print(f"Library:        {lib.get('size')} candidate terms ({lib.get('spec')})"
+          + (f"; {', '.join(extra)}" if extra else ""))
+    print("Terms:")
+    print(_terms_table(model))
+    print("Pareto front (* = chosen by " + str(m.get("selection", "bic")).upper() + "):")
+    print(_pareto_table(model))
+    if check is not None:
+        verdict = "PASS" if check.symbolic else "FAIL"
+        print(f"Check:          {verdict} against {check.truth_text}: symbolic={check.symbolic}, "
+              f"exact={check.exact}, precision={check.precision:.2f}, recall={check.recall:.2f}")
+    t = model.info["timings"]
+    print(f"Timings:        library {t['library']:.3f} s, evaluate {t['evaluate']:.3f} s, "
+          f"fit {t['fit']:.3f} s, constants+simplify {t['constants_simplify']:.3f} s, "
+          f"total {t['total']:.3f} s on {model.info['device']}")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from . import CANNON_TRUTH, cannon_data, check, discover
+
+    data = cannon_data(n=args.n, random_state=args.seed)
+    print(f"Cannon data: {args.n} shots, v ~ U(0, 10), theta ~ U(0, pi/2), "
+          f"s = v^2 sin(2 theta)/g + N(0, 0.01^2), clipped at 0; seed {args.seed}")
+    model = discover(data, target="s", constants={"g": 9.81}, device=args.device,
+                     random_state=args.seed)
+    result = check(model, CANNON_TRUTH, constants={"g": 9.81})
+    object.__setattr__(result, "truth_text", CANNON_TRUTH)
+    _report(model, result)
+    return 0 if result.symbolic else 1
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from . import check, discover
+
+    inputs = [s.strip() for s in args.inputs.split(",") if s.strip()] if args.inputs else None
+    constants = _constants(args.constants)
+    model = discover(args.data, target=args.target, inputs=inputs, basis=args.basis,
+                     solver=args.solver, selection=args.selection, max_terms=args.max_terms,
+                     constants=constants, device=args.device, random_state=args.seed)
+    result = None
+    if args.truth:
+        result = check(model, args.truth, constants=constants)
+        object.__setattr__(result, "truth_text", args.truth)
+    if args.json:
+        try:
+            model.save(args.json)
+        except OSError as exc:
+            raise DiscoveryError(f"Cannot write {args.json!r}: {exc.strerror}.") from exc
+    if args.latex:
+        print(model.latex())
+    else:
+        _report(model, result)
+        if args.json:
+            print(f"Saved:          {args.json}")
+    return 0 if result is None or result.symbolic else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``discover`` command; returns the exit code."""
+    started = time.perf_counter()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    warnings.showwarning = lambda message, category, *a, **k: print(  # type: ignore[assignment]
+        f"warning: {message}", file=sys.stderr)
+    try:
+        args = build_parser().parse_args(argv)
+        code = {"demo": _demo, "fit": _fit}[args.command](args)
+    except _UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except DiscoveryError as exc:
+        print(f"discover: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("discover: interrupted", file=sys.stderr)
+        return 130
+    logging.getLogger(__name__).debug("done in %.2f s", time.perf_counter() - started)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""A scikit-learn compatible estimator over the discovery engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._discover import discover
+
+__all__ = ["SparseSymbolicRegressor"]
+
+
+class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
+    """Sparse symbolic regression with scikit-learn's fit/predict contract.
+
+    Parameters are those of :func:`discovery.discover`. Inputs are named
+    ``x0, x1, ...`` unless ``X`` is a DataFrame, whose column names are used.
+
+    Attributes
+    ----------
+    model_ : Model
+        The fitted model.
+    expression_ : sympy.Expr
+        Its formula.
+    coef_ : ndarray
+        Coefficients of its terms.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(1, 2, size=(200, 2))
+    >>> est = SparseSymbolicRegressor().fit(X, 3 * X[:, 0] * X[:, 1] ** 2)
+    >>> est.expression_
+    3*x0*x1**2
+    """
+
+    def __init__(self, *, basis: object = "auto", solver: str = "auto", selection: str = "bic",
+                 max_terms: int = 12, cv_folds: int = 5,
+                 constants: Mapping[str, float] | None = None, simplify: bool = True,
+                 device: str = "auto", random_state: int | None = 0) -> None:
+        self.basis = basis
+        self.solver = solver
+        self.selection = selection
+        self.max_terms = max_terms
+        self.cv_folds = cv_folds
+        self.constants = constants
+        self.simplify = simplify
+        self.device = device
+        self.random_state = random_state
+
+    def fit(self, X: object, y: object) -> SparseSymbolicRegressor:
+        names = getattr(X, "columns", None)
+        X_arr, y_arr = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        if names is not None:
+            inputs = [str(c) for c in names]
+        else:
+            inputs = [f"x{i}" for i in range(X_arr.shape[1])]
+        self.model_ = discover(
+            X_arr, target=y_arr, inputs=inputs, basis=self.basis, solver=self.solver,
+            selection=self.selection, max_terms=self.max_terms, cv_folds=self.cv_folds,
+            constants=self.constants, simplify=self.simplify, device=self.device,
+            random_state=self.random_state)
+        self.expression_ = self.model_.expression
+        self.coef_ = np.array([t.coefficient for t in self.model_.terms])
+        return self
+
+    def predict(self, X: object) -> np.ndarray:
+        check_is_fitted(self)
+        X_arr = validate_data(self, X, reset=False, dtype=np.float64)
+        return self.model_.predict(X_arr)
