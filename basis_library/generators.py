@@ -21,6 +21,7 @@ VariablesLike = Sequence[str | Variable | sympy.Symbol] | str | Variable | sympy
 #: Unary maps by name, each a function of a sympy expression.
 UNARY_MAPS = {
     "exp": sympy.exp,
+    "expneg": lambda e: sympy.exp(-e),
     "log": sympy.log,
     "sqrt": sympy.sqrt,
     "sin": sympy.sin,
@@ -187,7 +188,8 @@ def auto_library(
     Monomials (degree 4 for up to two inputs, 3 for three, 2 beyond), times
     ``1 + fourier(angles, 3)`` where an angle is a variable hinted as one, or
     named like one, or whose values lie within [-2π, 2π] with at most three
-    inputs; plus exp, log, sqrt and the reciprocal of each input. Terms
+    inputs; plus exp(x), exp(-x), log(x), sqrt(x) and 1/x of each input, alone
+    and times the monomials of degree one (two, for one or two inputs). Terms
     non-finite on the data are dropped later, when the library is evaluated.
 
     Examples
@@ -218,7 +220,8 @@ def auto_library(
     if angles:
         harmonics = 3 if len(angles) <= 2 else 1
         library = library * (constant() + fourier(angles, harmonics))
-    library = library + unary(given, ("exp", "log", "sqrt", "inv"))
+    maps = unary(given, ("exp", "expneg", "log", "sqrt", "inv"))
+    library = library + monomials(given, 2 if d <= 2 else 1) * maps
     if len(library) > max_terms:
         library = monomials(given, min(degree, 2)) + unary(given, ("log", "inv"))
     library.spec = f"auto({', '.join(v.name for v in given)})"

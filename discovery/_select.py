@@ -50,9 +50,16 @@ def model_complexity(terms: Sequence[sympy.Expr]) -> int:
 
 def score_candidates(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tuple[int, ...]],
                      terms: Sequence[sympy.Expr], *, cv_folds: int = 0,
-                     random_state: int | None = 0) -> list[Candidate]:
-    """Refit every support by least squares and score it."""
-    n = X.shape[0]
+                     random_state: int | None = 0, ebic_gamma: float = 0.5) -> list[Candidate]:
+    """Refit every support by least squares and score it.
+
+    ``bic`` is the extended BIC of Chen & Chen (2008),
+    ``n log(RSS/n) + k log n + 2 gamma log C(p, k)``: choosing k terms out of
+    a library of p is itself evidence to pay for, or a large library would
+    always find some spurious term that beats plain BIC's ``log n``.
+    ``ebic_gamma=0`` gives the classic BIC.
+    """
+    n, p = X.shape
     tss = float(y @ y)
     floor = max(_RSS_FLOOR * tss, 1e-300)
     folds = _folds(n, cv_folds, random_state) if cv_folds else []
@@ -66,9 +73,13 @@ def score_candidates(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tuple[
             support=support, coef=fit.coef.cpu().numpy(), std_error=fit.std_error.cpu().numpy(),
             rss=fit.rss, mse=fit.rss / n,
             complexity=model_complexity([terms[i] for i in support]),
-            bic=n * math.log(rss / n) + k * math.log(n),
+            bic=n * math.log(rss / n) + k * math.log(n) + 2 * ebic_gamma * _log_comb(p, k),
             aic=n * math.log(rss / n) + 2 * k, cv_mse=cv))
     return out
+
+
+def _log_comb(p: int, k: int) -> float:
+    return math.lgamma(p + 1) - math.lgamma(k + 1) - math.lgamma(p - k + 1)
 
 
 def _folds(n: int, k: int, random_state: int | None) -> list[np.ndarray]:

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import torch
 
+SCREEN_ABOVE = 1000
+SCREEN_KEEP = 500
+
 __all__ = ["scale_columns", "forward_path", "lasso_path", "stlsq_path", "refit", "Refit",
            "candidate_supports"]
 
@@ -191,16 +194,29 @@ def refit(X: torch.Tensor, y: torch.Tensor, support: Sequence[int]) -> Refit:
 def candidate_supports(Xs: torch.Tensor, y: torch.Tensor, *, solver: str = "auto",
                        max_terms: int = 12) -> list[tuple[int, ...]]:
     """Distinct candidate supports from the chosen solver(s), smallest first."""
-    n = Xs.shape[0]
-    max_terms = max(1, min(max_terms, n - 2, Xs.shape[1]))
+    n, p = Xs.shape
+    max_terms = max(1, min(max_terms, n - 2, p))
     supports: list[tuple[int, ...]] = []
     if solver in ("auto", "greedy"):
         supports += forward_path(Xs, y, max_terms)
+    # Past SCREEN_ABOVE columns, the L1 path and STLSQ see a screened subset:
+    # the SCREEN_KEEP columns most correlated with y, plus every column the
+    # forward path chose (which always sees all columns).
+    keep = torch.arange(p, device=Xs.device)
+    if p > SCREEN_ABOVE and solver == "auto":
+        top = torch.topk((Xs.T @ y).abs(), SCREEN_KEEP).indices
+        chosen = torch.as_tensor(sorted({i for s in supports for i in s}), dtype=torch.long,
+                                 device=Xs.device)
+        keep = torch.unique(torch.cat([top, chosen]))
+    Xk = Xs[:, keep]
+    mapped: list[tuple[int, ...]] = []
     if solver in ("auto", "lasso"):
-        supports += lasso_path(Xs, y, max_terms=max_terms)
+        mapped += lasso_path(Xk, y, max_terms=max_terms)
     if solver in ("auto", "stlsq"):
         y_scale = float(torch.linalg.vector_norm(y)) / math.sqrt(n)
         thresholds = [y_scale * t for t in (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)]
-        supports += [s for s in stlsq_path(Xs, y, thresholds) if len(s) <= max_terms]
+        mapped += [s for s in stlsq_path(Xk, y, thresholds) if len(s) <= max_terms]
+    index = keep.cpu().tolist()
+    supports += [tuple(sorted(index[i] for i in s)) for s in mapped]
     unique = sorted(set(supports), key=lambda s: (len(s), s))
     return unique
