@@ -203,10 +203,7 @@ class Library:
             )
         n = _n_rows(data)
         if symbols:
-            X = torch.stack(
-                [torch.as_tensor(np.asarray(data[s.name], dtype=float) if not
-                                 isinstance(data[s.name], torch.Tensor) else data[s.name],
-                                 dtype=dtype, device=torch_device) for s in symbols], dim=1)
+            X = torch.stack([_column(data[s.name], dtype, torch_device) for s in symbols], dim=1)
         else:
             X = torch.empty((n, 0), dtype=dtype, device=torch_device)
         matrix = self.compile()(X)
@@ -220,6 +217,12 @@ class Library:
         if not hasattr(self, "_compiled"):
             self._compiled = compile_torch(self.symbols, self._terms)
         return self._compiled
+
+
+def _column(values: object, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    if isinstance(values, torch.Tensor):
+        return values.to(dtype=dtype, device=device)
+    return torch.tensor(np.asarray(values, dtype=float), dtype=dtype, device=device)
 
 
 def _n_rows(data: Mapping[str, object]) -> int:

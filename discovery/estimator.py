@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._data import MIN_ROWS
 from ._discover import discover
 
 __all__ = ["SparseSymbolicRegressor"]
@@ -55,7 +56,8 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
 
     def fit(self, X: object, y: object) -> SparseSymbolicRegressor:
         names = getattr(X, "columns", None)
-        X_arr, y_arr = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        X_arr, y_arr = validate_data(self, X, y, y_numeric=True, dtype=np.float64,
+                                     ensure_min_samples=MIN_ROWS)
         if names is not None:
             inputs = [str(c) for c in names]
         else:

@@ -79,6 +79,11 @@ class Model:
         self.info = dict(info or {})
         self._numpy: Callable[..., np.ndarray] | None = None
 
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_numpy"] = None  # compiled closures are rebuilt on demand
+        return state
+
     # --- views ---------------------------------------------------------------
     @property
     def symbols(self) -> tuple[sympy.Symbol, ...]:

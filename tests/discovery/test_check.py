@@ -1,0 +1,36 @@
+import pytest
+
+from discovery import ParseError, check
+
+
+def test_srbench_criterion_accepts_constant_offsets_and_factors():
+    assert check("2*x*y", "x*y").symbolic  # constant ratio
+    assert check("x*y + 3", "x*y").symbolic  # constant difference
+    assert not check("2*x*y + 3", "x*y").symbolic
+    assert not check("x*y + x", "x*y").symbolic
+
+
+def test_exact_criterion_needs_the_same_terms_and_close_coefficients():
+    assert check("0.1019*v**2*sin(2*theta)", "v**2*sin(2*theta)/9.81").exact
+    assert not check("0.12*v**2*sin(2*theta)", "v**2*sin(2*theta)/9.81").exact
+    assert not check("0.1*v**2*sin(2*theta) + 0.001*v", "v**2*sin(2*theta)/9.81").exact
+
+
+def test_term_precision_and_recall():
+    result = check("a + b + c", "a + b")
+    assert result.precision == pytest.approx(2 / 3)
+    assert result.recall == 1.0
+
+
+def test_trig_forms_are_matched():
+    result = check("2*v**2*sin(theta)*cos(theta)", "v**2*sin(2*theta)")
+    assert result.symbolic and result.exact
+
+
+def test_named_constants_are_substituted():
+    assert check("v**2*sin(2*theta)/g", "0.101937*v**2*sin(2*theta)", constants={"g": 9.81})
+
+
+def test_truth_strings_are_parsed_safely():
+    with pytest.raises(ParseError):
+        check("x", "__import__('os').system('ls')")

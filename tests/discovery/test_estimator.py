@@ -1,0 +1,34 @@
+import numpy as np
+import pandas as pd
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from discovery import SparseSymbolicRegressor
+
+# Checks that cannot pass, with the reason.
+EXPECTED_FAILED: dict[str, str] = {}
+
+
+@parametrize_with_checks([SparseSymbolicRegressor()],
+                         expected_failed_checks=lambda est: EXPECTED_FAILED)
+def test_scikit_learn_contract(estimator, check):
+    check(estimator)
+
+
+def test_dataframe_columns_name_the_formula():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"v": rng.uniform(0, 10, 300), "theta": rng.uniform(0, 1.5, 300)})
+    y = X.v**2 * np.sin(2 * X.theta) / 9.81
+    est = SparseSymbolicRegressor(constants={"g": 9.81}).fit(X, y)
+    assert str(est.expression_) == "v**2*sin(2*theta)/g"
+    assert list(est.feature_names_in_) == ["v", "theta"]
+    # rtol=1e-9: the recovered formula is exact on noise-free data.
+    np.testing.assert_allclose(est.predict(X), y, rtol=1e-9)
+
+
+def test_fit_does_not_change_parameters():
+    est = SparseSymbolicRegressor(constants={"g": 9.81}, max_terms=5)
+    before = est.get_params()
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 2, (50, 2))
+    est.fit(X, X[:, 0] * 2.0)
+    assert est.get_params() == before
