@@ -188,9 +188,9 @@ def auto_library(
     Monomials (degree 4 for up to two inputs, 3 for three, 2 beyond), times
     ``1 + fourier(angles, 3)`` where an angle is a variable hinted as one, or
     named like one, or whose values lie within [-2π, 2π] with at most three
-    inputs; plus exp(x), exp(-x), log(x), sqrt(x) and 1/x of each input, alone
-    and times the monomials of degree one (two, for one or two inputs). Terms
-    non-finite on the data are dropped later, when the library is evaluated.
+    inputs; plus exp(x), exp(-x) of each input, log(x) and sqrt(x) where it is
+    positive on the data, 1/x where it is non-zero, alone and times the
+    monomials of degree one (two, for one or two inputs).
 
     Examples
     --------
@@ -220,7 +220,17 @@ def auto_library(
     if angles:
         harmonics = 3 if len(angles) <= 2 else 1
         library = library * (constant() + fourier(angles, harmonics))
-    maps = unary(given, ("exp", "expneg", "log", "sqrt", "inv"))
+    terms = []
+    for var in given:
+        values = np.asarray(data[var.name], dtype=float)
+        finite = values[np.isfinite(values)]
+        chosen = ["exp", "expneg"]
+        if var.positive or (finite.size and finite.min() > 0):
+            chosen += ["log", "sqrt", "inv"]
+        elif finite.size and (finite != 0).all():
+            chosen += ["inv"]
+        terms.extend(unary([var], chosen).terms)
+    maps = Library(terms, spec="unary maps")
     library = library + monomials(given, 2 if d <= 2 else 1) * maps
     if len(library) > max_terms:
         library = monomials(given, min(degree, 2)) + unary(given, ("log", "inv"))

@@ -49,6 +49,17 @@ def _all_options(parser: argparse.ArgumentParser) -> list[str]:
     return sorted(set(options))
 
 
+def _check_options(parser: _Parser, tokens: list[str]) -> None:
+    """Report a mistyped option first, with its near miss, before argparse's other errors."""
+    known = _all_options(parser)
+    for token in tokens:
+        if token == "--":
+            break
+        name = token.split("=", 1)[0]
+        if name.startswith("--") and name not in known:
+            parser.error(f"unrecognized arguments: {name}")
+
+
 def _constants(text: str | None) -> dict[str, float]:
     out: dict[str, float] = {}
     for item in filter(None, (text or "").split(",")):
@@ -192,7 +203,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = lambda message, category, *a, **k: print(  # type: ignore[assignment]
         f"warning: {message}", file=sys.stderr)
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        tokens = list(sys.argv[1:] if argv is None else argv)
+        _check_options(parser, tokens)
+        args = parser.parse_args(tokens)
         code = {"demo": _demo, "fit": _fit}[args.command](args)
     except _UsageError as exc:
         print(str(exc), file=sys.stderr)

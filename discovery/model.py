@@ -88,7 +88,8 @@ class Model:
     @property
     def symbols(self) -> tuple[sympy.Symbol, ...]:
         """Input symbols in the order of :attr:`inputs`."""
-        by_name = {s.name: s for s in self.expression.free_symbols | self.raw_expression.free_symbols}
+        free = self.expression.free_symbols | self.raw_expression.free_symbols
+        by_name = {s.name: s for s in free}
         return tuple(by_name.get(n, as_symbols(n)[0]) for n in self.inputs)
 
     @property

@@ -49,7 +49,7 @@ def test_naive_stlsq_is_fooled_where_greedy_selection_is_not(cannon):
     design = parse_basis(basis, columns, ["v", "theta"]).evaluate(columns, device="cpu")
     assert design.matrix.shape[1] == 36
     Xs, _ = scale_columns(design.matrix)
-    y = torch.as_tensor(cannon.s.to_numpy())
+    y = torch.tensor(cannon.s.to_numpy())
     for threshold in (0.05, 0.5):  # on unit-RMS columns; the target's RMS is ~3
         (naive,) = stlsq_path(Xs, y, [threshold])
         assert len(naive) >= 12
