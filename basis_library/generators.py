@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TypeAlias
 
 import numpy as np
 import sympy
@@ -16,7 +17,7 @@ from .variables import Variable, as_symbols
 __all__ = ["monomials", "poly", "fourier", "unary", "custom", "constant", "auto_library",
            "UNARY_MAPS"]
 
-VariablesLike = Sequence[str | Variable | sympy.Symbol] | str | Variable | sympy.Symbol
+VariablesLike: TypeAlias = Sequence[str | Variable | sympy.Symbol] | str | Variable | sympy.Symbol
 
 #: Unary maps by name, each a function of a sympy expression.
 UNARY_MAPS = {
@@ -220,7 +221,7 @@ def auto_library(
     if angles:
         harmonics = 3 if len(angles) <= 2 else 1
         library = library * (constant() + fourier(angles, harmonics))
-    terms = []
+    terms: list[sympy.Expr] = []
     for var in given:
         values = np.asarray(data[var.name], dtype=float)
         finite = values[np.isfinite(values)]

@@ -299,7 +299,8 @@ def _collinear_pairs(M: torch.Tensor, terms: Sequence[sympy.Expr],
     if p < 2:
         return set(), []
     U = M / torch.linalg.vector_norm(M, dim=0)
-    first = U[torch.argmax((U.abs() > 1e-12).to(torch.int8), dim=0), torch.arange(p)]
+    leading = torch.argmax((U.abs() > 1e-12).to(torch.int8), dim=0)
+    first = U[leading, torch.arange(p, device=U.device)]
     U = U * torch.where(first < 0, -1.0, 1.0).to(U.dtype)
     generator = torch.Generator(device="cpu").manual_seed(0)
     direction = torch.randn(n, generator=generator, dtype=U.dtype).to(U.device)

@@ -14,6 +14,7 @@ import ast
 import difflib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,8 +94,8 @@ class _Interpreter:
         if unknown:
             raise self.fail(f"the unknown variable(s) {', '.join(unknown)}; inputs are: "
                             f"{', '.join(self.inputs)}")
-        others = [self.value(a) for a in node.args if not isinstance(a, ast.Name)]
-        kwargs = {k.arg: self.value(k.value) for k in node.keywords if k.arg}
+        others: list[Any] = [self.value(a) for a in node.args if not isinstance(a, ast.Name)]
+        kwargs: dict[str, Any] = {k.arg: self.value(k.value) for k in node.keywords if k.arg}
         try:
             if name == "custom":
                 return custom(*[str(o) for o in others])

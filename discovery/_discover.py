@@ -171,7 +171,7 @@ def discover(
         front = sorted([*front, best], key=lambda i: candidates[i].complexity)
     pareto = pd.DataFrame([{
         "complexity": candidates[i].complexity, "n_terms": candidates[i].n_terms,
-        "mse": candidates[i].mse, "bic": candidates[i].bic, "aic": candidates[i].aic,
+        "error": candidates[i].mse, "bic": candidates[i].bic, "aic": candidates[i].aic,
         "cv_mse": candidates[i].cv_mse,
         "expression": str(sympy.Add(*[sympy.Float(c, 6) * design.terms[j] for c, j in
                                       zip(candidates[i].coef, candidates[i].support)])),

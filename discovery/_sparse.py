@@ -141,9 +141,9 @@ def stlsq_path(X: torch.Tensor, y: torch.Tensor, thresholds: Iterable[float], *,
             if not bool(small.any()):
                 break
             mask[index[small]] = False
-        index = tuple(int(i) for i in torch.nonzero(mask).flatten().cpu())
-        if 0 < len(index) < n:
-            supports.append(index)
+        support = tuple(int(i) for i in torch.nonzero(mask).flatten().cpu())
+        if 0 < len(support) < n:
+            supports.append(support)
     return supports
 
 

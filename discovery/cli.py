@@ -114,12 +114,12 @@ def _terms_table(model) -> str:  # noqa: ANN001
 
 
 def _pareto_table(model, limit: int = 6) -> str:  # noqa: ANN001
-    lines = ["  complexity  terms  mse         expression"]
+    lines = ["  complexity  terms  mse         expression"]  # error is the training MSE
     front = model.pareto
     shown = front[(front.index < limit) | front["chosen"]]
     for row in shown.itertuples():
         mark = "*" if row.chosen else " "
-        lines.append(f"{mark} {row.complexity:>10}  {row.n_terms:>5}  {row.mse:<10.3g}  "
+        lines.append(f"{mark} {row.complexity:>10}  {row.n_terms:>5}  {row.error:<10.3g}  "
                      f"{row.expression}")
     if len(front) > len(shown):
         lines.append(f"  ... {len(front) - len(shown)} more (all in --json)")

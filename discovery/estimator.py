@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from basis_library import Library
 
 from ._data import MIN_ROWS
 from ._discover import discover
@@ -40,7 +42,8 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
     3*x0*x1**2
     """
 
-    def __init__(self, *, basis: object = "auto", solver: str = "auto", selection: str = "bic",
+    def __init__(self, *, basis: str | Library | Sequence[str] = "auto", solver: str = "auto",
+                 selection: str = "bic",
                  max_terms: int = 12, cv_folds: int = 5,
                  constants: Mapping[str, float] | None = None, simplify: bool = True,
                  device: str = "auto", random_state: int | None = 0) -> None:

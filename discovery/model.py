@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,8 @@ class Model:
         The additive terms with coefficients and standard errors.
     pareto
         DataFrame of the complexity/error front: ``complexity``, ``n_terms``,
-        ``mse``, ``bic``, ``expression``, ``chosen``.
+        ``error`` (training MSE), ``bic``, ``aic``, ``cv_mse``, ``expression``,
+        ``chosen``.
     metrics
         ``r2``, ``mse``, ``n_samples``, ``rows_dropped`` and more.
     """
@@ -72,7 +74,7 @@ class Model:
         self.terms = list(terms)
         self.constants = dict(constants or {})
         self.pareto = pareto if pareto is not None else pd.DataFrame(
-            columns=["complexity", "n_terms", "mse", "bic", "expression", "chosen"])
+            columns=["complexity", "n_terms", "error", "bic", "expression", "chosen"])
         self.library = dict(library or {})
         self.metrics = dict(metrics or {})
         self.method = method
@@ -156,11 +158,11 @@ class Model:
         inner = compile_torch(self.symbols, [self.numeric_expression])
         return lambda X: inner(X)[:, 0]
 
-    def check(self, truth: object, **kwargs: object):  # noqa: ANN201
+    def check(self, truth: object, **kwargs: Any):  # noqa: ANN201
         """:func:`discovery.check` of this model against ``truth``."""
         from ._check import check
 
-        return check(self, truth, **kwargs)  # type: ignore[arg-type]
+        return check(self, truth, **kwargs)
 
     # --- serialisation -----------------------------------------------------------
     def to_dict(self) -> dict[str, object]:
@@ -191,14 +193,14 @@ class Model:
         return path
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Model:
+    def from_dict(cls, data: Mapping[str, Any]) -> Model:
         """Rebuild a model from :meth:`to_dict` output. Formulas are parsed safely."""
         if data.get("format") != FORMAT:
             raise ParseError(f"Not a saved model: format is {data.get('format')!r}, "
                              f"expected {FORMAT!r}.")
         try:
-            inputs = [str(i) for i in data["inputs"]]  # type: ignore[union-attr]
-            constants = {str(k): float(v) for k, v in dict(data["constants"]).items()}  # type: ignore[call-overload]
+            inputs = [str(i) for i in data["inputs"]]
+            constants = {str(k): float(v) for k, v in dict(data["constants"]).items()}
             table: dict[str, sympy.Symbol] = {s.name: s for s in as_symbols(inputs)}
             table.update({k: sympy.Symbol(k, positive=True) for k in constants})
             parse = lambda text, where: parse_expression(  # noqa: E731
@@ -209,15 +211,15 @@ class Model:
                                else float(t["std_error"]),
                                closed_form=None if t.get("closed_form") is None
                                else parse(t["closed_form"], "saved closed form"))
-                     for t in data["terms"]]  # type: ignore[union-attr]
+                     for t in data["terms"]]
             return cls(expression=parse(data["symbolic_expression"], "saved expression"),
                        raw_expression=parse(data["raw_expression"], "saved raw expression"),
                        inputs=inputs, target=str(data["target"]), terms=terms,
                        constants=constants, pareto=pd.DataFrame(data.get("pareto") or []),
-                       library=dict(data.get("library") or {}),  # type: ignore[arg-type]
-                       metrics=dict(data.get("metrics") or {}),  # type: ignore[arg-type]
+                       library=dict(data.get("library") or {}),
+                       metrics=dict(data.get("metrics") or {}),
                        method=str(data.get("method", "sparse")),
-                       info=dict(data.get("info") or {}))  # type: ignore[arg-type]
+                       info=dict(data.get("info") or {}))
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ParseError):
                 raise

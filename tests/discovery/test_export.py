@@ -74,7 +74,7 @@ def test_model_pickles(model, cannon):
 
 def test_pareto_front_is_a_dataframe_with_the_chosen_model(model):
     front = model.pareto
-    assert {"complexity", "mse", "expression", "chosen"} <= set(front.columns)
+    assert {"complexity", "error", "expression", "chosen"} <= set(front.columns)
     assert front["chosen"].sum() == 1
     assert front["complexity"].is_monotonic_increasing
-    assert front["mse"].is_monotonic_decreasing
+    assert front["error"].is_monotonic_decreasing
