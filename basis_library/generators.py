@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeAlias
 
@@ -175,6 +176,7 @@ def constant() -> Library:
     return Library([sympy.Integer(1)], spec="1")
 
 
+_AUTO_MONOMIALS = 120
 _ANGLE_NAMES = ("theta", "phi", "alpha", "beta", "gamma", "angle", "omega_t", "psi")
 
 
@@ -186,7 +188,8 @@ def auto_library(
 ) -> Library:
     """The default library for the given columns, shaped by the data and hints.
 
-    Monomials (degree 4 for up to two inputs, 3 for three, 2 beyond), times
+    Monomials of the highest degree (at most 4) that keeps their number at
+    most 120 (degree 4 for up to four inputs, 3 up to seven, 2 up to 14), times
     ``1 + fourier(angles, 3)`` where an angle is a variable hinted as one, or
     named like one, or whose values lie within [-2π, 2π] with at most three
     inputs; plus exp(x), exp(-x) of each input, log(x) and sqrt(x) where it is
@@ -208,7 +211,7 @@ def auto_library(
     d = len(given)
     if d == 0:
         raise LibraryError("auto_library needs at least one input variable.")
-    degree = 4 if d <= 2 else 3 if d == 3 else 2 if d <= 8 else 1
+    degree = max([1] + [k for k in range(1, 5) if math.comb(d + k, k) <= _AUTO_MONOMIALS])
     angles = []
     for var in given:
         values = np.asarray(data[var.name], dtype=float)

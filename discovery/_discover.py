@@ -12,11 +12,20 @@ import pandas as pd
 import sympy
 import torch
 
-from basis_library import FitError, Library, LibraryError, custom, parse_basis, resolve_device
+from basis_library import (
+    FitError,
+    Library,
+    LibraryError,
+    Variable,
+    auto_library,
+    custom,
+    parse_basis,
+    resolve_device,
+)
 
 from ._constants import recognise
 from ._data import prepare
-from ._select import choose, pareto_front, score_candidates
+from ._select import backward_prune, choose, pareto_front, score_candidates
 from ._simplify import simplify_expression
 from ._sparse import candidate_supports, scale_columns
 from .model import Model, ModelTerm
@@ -26,12 +35,16 @@ __all__ = ["discover", "METHODS", "SOLVERS"]
 log = logging.getLogger(__name__)
 
 METHODS = ("sparse",)
+PRUNE_BEST = 5
 SOLVERS = ("auto", "greedy", "lasso", "stlsq")
 
 
-def _library(basis: object, columns: Mapping[str, np.ndarray], inputs: list[str]) -> Library:
+def _library(basis: object, columns: Mapping[str, np.ndarray], inputs: list[str],
+             hints: Mapping[str, Variable]) -> Library:
     if isinstance(basis, Library):
         return basis
+    if basis == "auto" and hints:
+        return auto_library(columns, [hints.get(name, Variable(name)) for name in inputs])
     if isinstance(basis, str):
         return parse_basis(basis, columns, inputs)
     if isinstance(basis, Sequence):
@@ -43,7 +56,7 @@ def _library(basis: object, columns: Mapping[str, np.ndarray], inputs: list[str]
 def discover(
     data: object,
     target: object = None,
-    inputs: Sequence[str] | None = None,
+    inputs: Sequence[str | Variable] | None = None,
     *,
     basis: str | Library | Sequence[str] = "auto",
     method: str = "sparse",
@@ -73,7 +86,8 @@ def discover(
     target
         The target column (default: the last column).
     inputs
-        Input columns (default: all others).
+        Input columns (default: all others); a :class:`~basis_library.Variable`
+        carries hints (``positive``, ``angle``, ``integer``) for the auto library.
     basis
         ``"auto"``, a spec like ``"poly(degree=3) * (1 + fourier(theta, 3))"``,
         a :class:`~basis_library.Library`, or a list of term strings.
@@ -123,7 +137,10 @@ def discover(
     if not isinstance(max_terms, (int, np.integer)) or max_terms < 1:
         raise FitError(f"max_terms must be a positive integer; got {max_terms!r}.")
     named = dict(constants or {})
-    dataset = prepare(data, target, inputs)
+    hints = {v.name: v for v in (inputs or []) if isinstance(v, Variable)}
+    names = None if inputs is None else [v.name if isinstance(v, Variable) else v
+                                         for v in inputs]
+    dataset = prepare(data, target, names)
     clash = sorted(set(named) & set(dataset.inputs))
     if clash:
         raise FitError(f"Constant name(s) {', '.join(clash)} are also input columns; "
@@ -131,7 +148,7 @@ def discover(
     torch_device = resolve_device(device)
 
     t0 = time.perf_counter()
-    library = _library(basis, dataset.columns, dataset.inputs)
+    library = _library(basis, dataset.columns, dataset.inputs, hints)
     unknown = sorted(s.name for s in library.symbols if s.name not in dataset.columns)
     if unknown:
         raise LibraryError(f"The basis uses {', '.join(unknown)}, which are not inputs; "
@@ -148,9 +165,16 @@ def discover(
     supports = candidate_supports(Xs, y, solver=solver, max_terms=max_terms)
     if not supports:
         raise FitError("No candidate model was found; the target may be constant zero.")
-    candidates = score_candidates(X, y, supports, design.terms,
-                                  cv_folds=cv_folds if selection == "cv" else 0,
+    folds = cv_folds if selection == "cv" else 0
+    candidates = score_candidates(X, y, supports, design.terms, cv_folds=folds,
                                   random_state=random_state)
+    # Backward elimination from the best few candidates adds what forward
+    # selection cannot reach (a support without its early, now redundant, terms).
+    best_few = sorted(candidates, key=lambda c: c.bic)[:PRUNE_BEST]
+    pruned = {backward_prune(X, y, c.support) for c in best_few} - set(supports)
+    if pruned:
+        candidates += score_candidates(X, y, sorted(pruned), design.terms, cv_folds=folds,
+                                       random_state=random_state)
     best = choose(candidates, selection)
     t3 = time.perf_counter()
 

@@ -14,7 +14,8 @@ from basis_library import FitError, term_complexity
 
 from ._sparse import refit
 
-__all__ = ["Candidate", "score_candidates", "choose", "pareto_front", "CRITERIA"]
+__all__ = ["Candidate", "score_candidates", "choose", "pareto_front", "backward_prune",
+           "CRITERIA"]
 
 CRITERIA = ("bic", "aic", "cv")
 
@@ -73,9 +74,38 @@ def score_candidates(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tuple[
             support=support, coef=fit.coef.cpu().numpy(), std_error=fit.std_error.cpu().numpy(),
             rss=fit.rss, mse=fit.rss / n,
             complexity=model_complexity([terms[i] for i in support]),
-            bic=n * math.log(rss / n) + k * math.log(n) + 2 * ebic_gamma * _log_comb(p, k),
+            bic=_ebic(rss, n, p, k, floor, ebic_gamma),
             aic=n * math.log(rss / n) + 2 * k, cv_mse=cv))
     return out
+
+
+def _ebic(rss: float, n: int, p: int, k: int, floor: float, gamma: float = 0.5) -> float:
+    return n * math.log(max(rss, floor) / n) + k * math.log(n) + 2 * gamma * _log_comb(p, k)
+
+
+def backward_prune(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],
+                   ebic_gamma: float = 0.5) -> tuple[int, ...]:
+    """Drop terms one at a time while the extended BIC improves.
+
+    Forward selection cannot take back a term; a term that was the best single
+    choice early on may be redundant once others are in. Each step removes the
+    term whose removal gives the lowest criterion.
+    """
+    n, p = X.shape
+    floor = max(_RSS_FLOOR * float(y @ y), 1e-300)
+    current = tuple(support)
+    score = _ebic(refit(X, y, current).rss, n, p, len(current), floor, ebic_gamma)
+    while len(current) > 1:
+        trials = []
+        for i in range(len(current)):
+            smaller = current[:i] + current[i + 1:]
+            trials.append((_ebic(refit(X, y, smaller).rss, n, p, len(smaller), floor,
+                                 ebic_gamma), smaller))
+        best_score, best = min(trials)
+        if best_score > score:
+            break
+        score, current = best_score, best
+    return current
 
 
 def _log_comb(p: int, k: int) -> float:

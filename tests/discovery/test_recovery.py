@@ -110,3 +110,30 @@ def test_the_same_path_runs_on_cuda(cannon):
     model = discover(cannon, target="s", constants={"g": G}, device="cuda")
     _single_cannon_term(model)
     assert model.info["device"].startswith("cuda")
+
+
+def test_variable_hints_reach_the_auto_library(rng):
+    """An angle outside [-2π, 2π] gets harmonics only when hinted as one."""
+    from basis_library import Variable
+
+    data = {"t": rng.uniform(0, 20, 400)}
+    data["y"] = 2 * np.sin(data["t"])
+    plain = discover(data, target="y", device="cpu")
+    hinted = discover(data, target="y", inputs=[Variable("t", angle=True)], device="cpu")
+    assert str(hinted.expression) == "2*sin(t)"
+    assert "sin(t)" not in plain.library["terms"]
+
+
+def test_backward_pruning_removes_terms_that_forward_selection_left_behind(rng):
+    x = rng.uniform(1, 2, 50)  # on [1, 2] many columns are near-affine
+    model = discover({"x": x, "y": 3 + 2 * x}, target="y", device="cpu")
+    assert str(model.expression) == "2*x + 3"
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.01])
+def test_ten_inputs_interaction_and_square(rng, noise):
+    X = rng.uniform(1, 2, (300, 10))
+    y = X[:, 0] * X[:, 3] + X[:, 7] ** 2
+    y = y + noise * y.std() * rng.normal(size=y.size)
+    model = discover(X, target=y, device="cpu")
+    assert check(model, "x0*x3 + x7**2").exact, model.expression
