@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from basis_library import BackendUnavailable, DataError
+from basis_library import DataError
+
+from ._optional import optional_import
 
 __all__ = ["Dataset", "prepare", "read_table", "MIN_ROWS"]
 
@@ -50,12 +52,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if path.is_dir():
         raise DataError(f"The data path {str(path)!r} is a folder, not a file.")
     if path.suffix.lower() in (".parquet", ".pq"):
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError as exc:
-            raise BackendUnavailable(
-                "Reading Parquet needs pyarrow; install with: pip install 'discovery-sr[parquet]'"
-            ) from exc
+        optional_import("pyarrow", "parquet", purpose="reading Parquet")
         return pd.read_parquet(path)
     try:
         return pd.read_csv(path)

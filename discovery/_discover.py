@@ -160,7 +160,7 @@ def discover(
                        "try another basis.")
     t2 = time.perf_counter()
     X = design.matrix
-    y = torch.as_tensor(dataset.y, dtype=X.dtype, device=X.device)
+    y = torch.tensor(dataset.y, dtype=X.dtype, device=X.device)
     Xs, _ = scale_columns(X)
     supports = candidate_supports(Xs, y, solver=solver, max_terms=max_terms)
     if not supports:

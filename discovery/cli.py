@@ -10,12 +10,17 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from basis_library.errors import DiscoveryError
 
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+#: Other packages add subcommands through this entry-point group: each entry is
+#: a function taking argparse's subparsers object (``discover benchmark`` comes
+#: from ``benchmarks`` this way, so ``discovery`` never imports ``benchmarks``).
+PLUGIN_GROUP = "discovery.commands"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,11 +84,13 @@ def build_parser() -> _Parser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     demo = sub.add_parser("demo", help="recover the cannon law from built-in data")
+    demo.set_defaults(handler=_demo)
     demo.add_argument("--n", type=int, default=1000, help="number of shots (default 1000)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     fit = sub.add_parser("fit", help="fit a CSV/Parquet file")
+    fit.set_defaults(handler=_fit)
     fit.add_argument("data", help="CSV or Parquet file")
     fit.add_argument("--target", required=True, help="target column")
     fit.add_argument("--inputs", help="comma-separated input columns (default: all others)")
@@ -99,6 +106,8 @@ def build_parser() -> _Parser:
     fit.add_argument("--json", metavar="OUT", help="write the model as JSON to OUT")
     fit.add_argument("--latex", action="store_true", help="print only the LaTeX formula")
     fit.add_argument("--truth", help="check the result against this formula")
+    for plugin in entry_points(group=PLUGIN_GROUP):
+        plugin.load()(sub)
     return parser
 
 
@@ -211,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tokens = list(sys.argv[1:] if argv is None else argv)
         _check_options(parser, tokens)
         args = parser.parse_args(tokens)
-        code = {"demo": _demo, "fit": _fit}[args.command](args)
+        code = args.handler(args)
     except _UsageError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE

@@ -30,3 +30,13 @@ def test_packages_export_their_public_names():
     for package in (basis_library, discovery):
         for name in package.__all__:
             assert hasattr(package, name), f"{package.__name__}.{name}"
+
+
+def test_discovery_and_basis_library_never_import_benchmarks():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for package in ("discovery", "basis_library"):
+        for source in (root / package).rglob("*.py"):
+            text = source.read_text()
+            assert "import benchmarks" not in text and "from benchmarks" not in text, source

@@ -125,6 +125,7 @@ def test_parquet_without_pyarrow_names_the_extra(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     code, _, err = _run(capsys, "fit", str(path), "--target", "s")
     assert code == 2
+    assert "pyarrow is needed for reading Parquet" in err
     assert "pip install 'discovery-sr[parquet]'" in err
 
 

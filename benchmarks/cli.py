@@ -1,0 +1,79 @@
+"""``discover benchmark``: registered into the ``discover`` command as a plugin."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``benchmark`` subcommand (imports stay light until it runs)."""
+    bench = subparsers.add_parser(
+        "benchmark", help="compare with baselines: 'cannon' or a CSV/Parquet file",
+        description="Compare discovery with nearest neighbour, linear, MLP (and, for the "
+                    "cannon, the study's hand-picked basis), in and out of range.")
+    bench.set_defaults(handler=_run)
+    bench.add_argument("what", help="'cannon', or a CSV/Parquet file")
+    bench.add_argument("--target", help="target column (for a file)")
+    bench.add_argument("--inputs", help="comma-separated input columns (for a file)")
+    bench.add_argument("--extrapolate", metavar="COL",
+                       help="also train on the low 80%% of COL and test on the rest")
+    bench.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    bench.add_argument("--n", type=int, default=1000, help="shots (cannon; default 1000)")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--out", default="benchmark-out", help="output folder")
+    bench.add_argument("--sizes", help="sample efficiency: shot counts, e.g. 30,100,300,1000")
+    bench.add_argument("--repeats", type=int, default=3, help="seeds per size (default 3)")
+    bench.add_argument("--quick", action="store_true",
+                       help="short training loops and 10^5 prediction points (smoke tests)")
+
+
+def _sizes(text: str | None) -> list[int]:
+    from discovery import DiscoveryError
+
+    if not text:
+        return []
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError as exc:
+        raise DiscoveryError(f"--sizes expects comma-separated integers; got {text!r}.") from exc
+    if any(s < 10 for s in sizes):
+        raise DiscoveryError(f"--sizes must each be at least 10; got {text!r}.")
+    return sizes
+
+
+def _run(args: argparse.Namespace) -> int:
+    from discovery import DiscoveryError
+
+    out = Path(args.out)
+    progress = sys.stderr.isatty()
+    if args.what == "cannon":
+        from .cannon import run_cannon, sample_efficiency, summary, write_cannon
+
+        if args.n < 10:
+            raise DiscoveryError(f"--n must be at least 10; got {args.n}.")
+        sizes = _sizes(args.sizes)
+        run = run_cannon(args.n, seed=args.seed, device=args.device, quick=args.quick,
+                         n_predict=100_000 if args.quick else 1_000_000, progress=progress)
+        print(f"Cannon study: {args.n} shots, seed {args.seed}, device {run.meta['device']}; "
+              f"extrapolation: v in [10, 20]; predict s: {run.meta['n_predict']:,} points")
+        print(summary(run))
+        efficiency = sample_efficiency(sizes, args.repeats, device=args.device,
+                                       quick=args.quick, progress=progress) if sizes else None
+        paths = write_cannon(run, out, efficiency)
+    else:
+        from .dataset import run_dataset
+        from .report import format_table
+
+        if not args.target:
+            raise DiscoveryError("benchmark on a file needs --target COL.")
+        inputs = [s.strip() for s in args.inputs.split(",")] if args.inputs else None
+        rows, paths = run_dataset(args.what, args.target, inputs=inputs,
+                                  extrapolate=args.extrapolate, seed=args.seed,
+                                  device=args.device, quick=args.quick, out=out)
+        print(format_table(rows))
+    print("\nwrote " + ", ".join(str(p) for p in paths))
+    return 0
