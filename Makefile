@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check basis_library discovery benchmarks tests
-	$(BIN)/mypy basis_library discovery --ignore-missing-imports
+	$(BIN)/mypy basis_library discovery benchmarks --ignore-missing-imports
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

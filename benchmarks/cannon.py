@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from basis_library import resolve_device
 from discovery import cannon_data, check
 
 from . import plots
@@ -52,7 +54,7 @@ def approaches(device: str, seed: int, *, quick: bool = False,
 
     ``quick`` shortens the training loops (MLP 700 epochs, Adam 1000) for tests.
     """
-    common = {"device": device, "seed": seed, "progress": progress}
+    common: dict[str, Any] = {"device": device, "seed": seed, "progress": progress}
     return [
         NearestNeighbour(**common),
         LinearSGD(**common),
@@ -102,7 +104,8 @@ def run_cannon(n: int = 1000, *, seed: int = 0, device: str = "auto", n_test: in
     X, y = train[INPUTS].to_numpy(), train["s"].to_numpy()
     probe = np.column_stack([np.random.default_rng(seed + 1).uniform(0, 10, n_predict),
                              np.random.default_rng(seed + 2).uniform(0, np.pi / 2, n_predict)])
-    rows, models = [], approaches(device, seed, quick=quick, progress=progress)
+    rows: list[dict[str, object]] = []
+    models = approaches(device, seed, quick=quick, progress=progress)
     for model in tqdm(models, desc="approaches", leave=False, disable=not progress):
         model.fit(X, y)
         started = time.perf_counter()
@@ -113,7 +116,7 @@ def run_cannon(n: int = 1000, *, seed: int = 0, device: str = "auto", n_test: in
                      "extrap_mse": _mse(model, extrap), "fit_s": model.fit_seconds,
                      "predict_s": predict_s, "law": _law(model), "formula": model.formula})
     meta = {"n": n, "seed": seed, "n_test": n_test, "n_predict": n_predict, "quick": quick,
-            "device": str(models[-1].model.info["device"]), "torch": torch.__version__,
+            "device": str(resolve_device(device)), "torch": torch.__version__,
             "noise_sd": 0.01, "extrapolation": "v in [10, 20]"}
     return CannonRun(rows, models, train, meta)
 

@@ -6,6 +6,7 @@ Run: ``discover benchmark DATA.csv --target COL [--inputs A,B] [--extrapolate CO
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,7 +21,7 @@ __all__ = ["run_dataset"]
 
 
 def _models(inputs: list[str], device: str, seed: int, quick: bool) -> list[Baseline]:
-    common = {"inputs": inputs, "device": device, "seed": seed}
+    common: dict[str, Any] = {"inputs": inputs, "device": device, "seed": seed}
     return [NearestNeighbour(**common), LinearLeastSquares(name="linear", **common),
             MLP(**common, standardize=True, epochs=300 if quick else 1000),
             Discovery(**common)]
@@ -53,7 +54,8 @@ def run_dataset(path: str | Path, target: str, *, inputs: list[str] | None = Non
         split = float(np.quantile(X[:, column], 1 - test_fraction))
         extra_train = np.flatnonzero(X[:, column] <= split)
         extra_test = np.flatnonzero(X[:, column] > split)
-    rows, paths = [], []
+    rows: list[dict[str, object]] = []
+    paths: list[Path] = []
     fitted: dict[str, Baseline] = {}
     extrap_models: dict[str, Baseline] = {}
     for model in _models(data.inputs, device, seed, quick):

@@ -43,7 +43,7 @@ def run(n: int = 1000, device: str = "auto", seed: int = 0) -> list[dict[str, ob
             model = discover(data, target="s", basis=library, constants={"g": 9.81},
                              device=device, random_state=seed)
         t2 = time.perf_counter()
-        timings = model.info["timings"]
+        timings: dict[str, float] = dict(model.info["timings"])  # type: ignore[call-overload]
         result = check(model, CANNON_TRUTH, constants={"g": 9.81})
         rows.append({
             "library": label, "size": len(library), "evaluated": model.library["evaluated"],
