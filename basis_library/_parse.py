@@ -42,6 +42,7 @@ FUNCTIONS: dict[str, sympy.FunctionClass | object] = {
     "square": lambda x: x**2,
     "cube": lambda x: x**3,
     "inv": lambda x: 1 / x,
+    "neg": lambda x: -x,
 }
 
 _CONSTANTS = {"pi": sympy.pi, "E": sympy.E}

@@ -252,12 +252,15 @@ class Discovery(Baseline):
 
     name: str = "discover (this project)"
     constants: dict[str, float] | None = None
+    method: str = "sparse"
+    time_limit: float | None = None
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         data = {n: X[:, j] for j, n in enumerate(self.inputs)}
         data["__target__"] = y
         self.model = discover(data, target="__target__", constants=self.constants,
-                              device=self.device, random_state=self.seed)
+                              method=self.method, device=self.device, random_state=self.seed,
+                              time_limit=self.time_limit)
 
     @property
     def n_params(self) -> int:

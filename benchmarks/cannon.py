@@ -19,7 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from basis_library import resolve_device
-from discovery import cannon_data, check
+from discovery import BackendUnavailable, cannon_data, check
 
 from . import plots
 from .baselines import (
@@ -48,11 +48,14 @@ def truth(X: np.ndarray) -> np.ndarray:
     return X[:, 0] ** 2 * np.sin(2 * X[:, 1]) / G
 
 
-def approaches(device: str, seed: int, *, quick: bool = False,
-               progress: bool = False) -> list[Baseline]:
+def approaches(device: str, seed: int, *, quick: bool = False, progress: bool = False,
+               methods: Sequence[str] = ("sparse",),
+               time_limit: float | None = None) -> list[Baseline]:
     """The compared approaches, configured as the study describes them.
 
     ``quick`` shortens the training loops (MLP 700 epochs, Adam 1000) for tests.
+    ``methods`` adds this project's genetic backends (``operon``, ``pysr``) beside
+    the sparse method, with the given time limit.
     """
     common: dict[str, Any] = {"device": device, "seed": seed, "progress": progress}
     return [
@@ -62,7 +65,9 @@ def approaches(device: str, seed: int, *, quick: bool = False,
         MLP(**common, epochs=700 if quick else 1000),
         BasisAdam(**common, epochs=1000 if quick else 5000),
         BasisLeastSquares(**common),
-        Discovery(**common, constants={"g": G}),
+        *[Discovery(**common, constants={"g": G}, method=m, time_limit=time_limit,
+                    name="discover (this project)" if m == "sparse" else
+                    f"discover, {m} + polish") for m in methods],
     ]
 
 
@@ -86,6 +91,12 @@ def _law(model: Baseline) -> str:
     return "yes" if check(model.formula, TRUTH, constants={"g": G}).symbolic else "no"
 
 
+def _note(model: Baseline) -> str | None:
+    if isinstance(model, Discovery) and model.method != "sparse":
+        return f"found: {model.model.raw_expression}"
+    return None
+
+
 @dataclass
 class CannonRun:
     """The fitted approaches and their metrics."""
@@ -97,28 +108,37 @@ class CannonRun:
 
 
 def run_cannon(n: int = 1000, *, seed: int = 0, device: str = "auto", n_test: int = 1000,
-               n_predict: int = 1_000_000, quick: bool = False,
-               progress: bool = False) -> CannonRun:
+               n_predict: int = 1_000_000, quick: bool = False, progress: bool = False,
+               methods: Sequence[str] = ("sparse",),
+               time_limit: float | None = None) -> CannonRun:
     """Fit every approach on ``n`` shots and measure it in and out of range."""
     train, test, extrap = _split(n, seed, n_test)
     X, y = train[INPUTS].to_numpy(), train["s"].to_numpy()
     probe = np.column_stack([np.random.default_rng(seed + 1).uniform(0, 10, n_predict),
                              np.random.default_rng(seed + 2).uniform(0, np.pi / 2, n_predict)])
     rows: list[dict[str, object]] = []
-    models = approaches(device, seed, quick=quick, progress=progress)
+    fitted: list[Baseline] = []
+    models = approaches(device, seed, quick=quick, progress=progress, methods=methods,
+                        time_limit=time_limit)
     for model in tqdm(models, desc="approaches", leave=False, disable=not progress):
-        model.fit(X, y)
+        try:
+            model.fit(X, y)
+        except BackendUnavailable as exc:
+            rows.append({"approach": model.name, "note": f"unavailable: {exc}"})
+            continue
+        fitted.append(model)
         started = time.perf_counter()
         model.predict(probe)
         predict_s = time.perf_counter() - started
         rows.append({"approach": model.name, "n_params": model.n_params,
                      "train_mse": _mse(model, train), "test_mse": _mse(model, test),
                      "extrap_mse": _mse(model, extrap), "fit_s": model.fit_seconds,
-                     "predict_s": predict_s, "law": _law(model), "formula": model.formula})
+                     "predict_s": predict_s, "law": _law(model), "formula": model.formula,
+                     "note": _note(model)})
     meta = {"n": n, "seed": seed, "n_test": n_test, "n_predict": n_predict, "quick": quick,
             "device": str(resolve_device(device)), "torch": torch.__version__,
             "noise_sd": 0.01, "extrapolation": "v in [10, 20]"}
-    return CannonRun(rows, models, train, meta)
+    return CannonRun(rows, fitted, train, meta)
 
 
 def sample_efficiency(sizes: Sequence[int], repeats: int = 3, *, device: str = "auto",

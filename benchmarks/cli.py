@@ -27,6 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--out", default="benchmark-out", help="output folder")
     bench.add_argument("--sizes", help="sample efficiency: shot counts, e.g. 30,100,300,1000")
     bench.add_argument("--repeats", type=int, default=3, help="seeds per size (default 3)")
+    bench.add_argument("--methods", default="sparse",
+                       help="this project's methods to compare: sparse,operon,pysr "
+                            "(default sparse)")
+    bench.add_argument("--time-limit", type=float, metavar="S",
+                       help="seconds for each genetic search (default 20 Operon, 60 PySR)")
     bench.add_argument("--quick", action="store_true",
                        help="short training loops and 10^5 prediction points (smoke tests)")
 
@@ -56,8 +61,14 @@ def _run(args: argparse.Namespace) -> int:
         if args.n < 10:
             raise DiscoveryError(f"--n must be at least 10; got {args.n}.")
         sizes = _sizes(args.sizes)
+        methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+        unknown = sorted(set(methods) - {"sparse", "operon", "pysr"})
+        if unknown:
+            raise DiscoveryError(f"--methods: unknown {', '.join(unknown)}; expected some of "
+                                 "sparse, operon, pysr.")
         run = run_cannon(args.n, seed=args.seed, device=args.device, quick=args.quick,
-                         n_predict=100_000 if args.quick else 1_000_000, progress=progress)
+                         n_predict=100_000 if args.quick else 1_000_000, progress=progress,
+                         methods=methods, time_limit=args.time_limit)
         print(f"Cannon study: {args.n} shots, seed {args.seed}, device {run.meta['device']}; "
               f"extrapolation: v in [10, 20]; predict s: {run.meta['n_predict']:,} points")
         print(summary(run))

@@ -7,23 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from discovery._optional import optional_import
+from discovery.plots import figure
 
 __all__ = ["figure", "plot_data", "plot_maps", "plot_slice", "plot_sample_efficiency",
            "plot_parity", "plot_along"]
 
 Predictor = Callable[[np.ndarray], np.ndarray]
-
-
-def figure(width: float, height: float):  # noqa: ANN201
-    """A matplotlib Figure with an Agg canvas, or a clear error naming the extra."""
-    optional_import("matplotlib", "plots", purpose="plots")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
 
 
 def _save(fig, path: Path) -> Path:  # noqa: ANN001

@@ -22,6 +22,7 @@ COLUMNS = (
     ("predict_s", "predict s", "{:.2f}"),
     ("law", "law?", "{}"),
     ("formula", "formula", "{}"),
+    ("note", "note", "{}"),
 )
 
 
@@ -41,7 +42,7 @@ def format_table(rows: Sequence[dict[str, object]], *, markdown: bool = False,
     """The results as an aligned text table (or a markdown table)."""
     columns = [c for c in COLUMNS if any(r.get(c[0]) is not None for r in rows)]
     width = None if markdown else formula_width
-    cells = [[_cell(r, k, f, width if k == "formula" else None) for k, _, f in columns]
+    cells = [[_cell(r, k, f, width if k in ("formula", "note") else None) for k, _, f in columns]
              for r in rows]
     headers = [h for _, h, _ in columns]
     if markdown:

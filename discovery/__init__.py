@@ -17,6 +17,7 @@ from ._check import CheckResult, check
 from ._constants import ClosedForm, recognise
 from ._data import Dataset, prepare, read_table
 from ._discover import METHODS, SOLVERS, discover
+from ._pysr import from_pysr, read_hall_of_fame
 from ._simplify import simplify_expression
 from .datasets import CANNON_TRUTH, cannon_data
 from .estimator import SparseSymbolicRegressor
@@ -41,6 +42,8 @@ __all__ = [
     "cannon_data",
     "check",
     "discover",
+    "from_pysr",
+    "read_hall_of_fame",
     "load",
     "prepare",
     "read_table",

@@ -6,6 +6,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from basis_library import (
 )
 
 from ._constants import recognise
-from ._data import prepare
+from ._data import Dataset, prepare
 from ._select import backward_prune, choose, pareto_front, score_candidates
 from ._simplify import simplify_expression
 from ._sparse import candidate_supports, scale_columns
@@ -34,7 +35,7 @@ __all__ = ["discover", "METHODS", "SOLVERS"]
 
 log = logging.getLogger(__name__)
 
-METHODS = ("sparse",)
+METHODS = ("sparse", "operon", "pysr")
 PRUNE_BEST = 5
 SOLVERS = ("auto", "greedy", "lasso", "stlsq")
 
@@ -68,6 +69,9 @@ def discover(
     simplify: bool = True,
     device: str = "auto",
     random_state: int | None = 0,
+    time_limit: float | None = None,
+    polish: bool = True,
+    backend_options: Mapping[str, object] | None = None,
 ) -> Model:
     """Find the formula behind the data.
 
@@ -92,7 +96,10 @@ def discover(
         ``"auto"``, a spec like ``"poly(degree=3) * (1 + fourier(theta, 3))"``,
         a :class:`~basis_library.Library`, or a list of term strings.
     method
-        ``"sparse"`` (the genetic backends come as separate methods).
+        ``"sparse"`` (the basis library and sparse regression), ``"operon"``
+        (genetic search with pyoperon, offline) or ``"pysr"`` (PySR, run in a
+        separate process; needs Julia). ``basis`` and ``solver`` apply to
+        ``"sparse"``.
     solver
         ``"auto"`` pools candidate supports from ``"greedy"``, ``"lasso"`` and
         ``"stlsq"``; or one of them alone.
@@ -108,7 +115,17 @@ def discover(
     device
         ``"auto"`` (CUDA if present), ``"cpu"`` or ``"cuda"``.
     random_state
-        Seed for the CV folds.
+        Seed for the CV folds and the genetic backends.
+    time_limit
+        Seconds for a genetic backend's search (default 20 for Operon, 60 for PySR).
+    polish
+        For genetic methods: split the found expression into additive terms,
+        snap constants inside functions (``sin(1.9997*x)`` → ``sin(2*x)``) where
+        that costs no more than noise, and refit the terms with the sparse
+        engine (least squares, BIC, constant recognition). The backend's own
+        expression stays in :attr:`Model.raw_expression`.
+    backend_options
+        Extra keyword arguments for the genetic backend's regressor.
 
     Returns
     -------
@@ -146,15 +163,45 @@ def discover(
         raise FitError(f"Constant name(s) {', '.join(clash)} are also input columns; "
                        "rename the constant.")
     torch_device = resolve_device(device)
+    settings = _Settings(solver=solver, selection=selection, max_terms=max_terms,
+                         cv_folds=cv_folds, constants=named, simplify=simplify,
+                         device=torch_device, random_state=random_state)
+    if method != "sparse":
+        from ._genetic import discover_genetic
 
+        return discover_genetic(dataset, method, settings, started=started, polish=polish,
+                                time_limit=time_limit, options=dict(backend_options or {}))
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
+    model = fit_library(dataset, library, settings, started=started,
+                        timings={"library": time.perf_counter() - t0})
+    log.info("Discovered %s", model)
+    return model
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The sparse engine's settings, validated once by :func:`discover`."""
+
+    solver: str
+    selection: str
+    max_terms: int
+    cv_folds: int
+    constants: dict[str, float]
+    simplify: bool
+    device: torch.device
+    random_state: int | None
+
+
+def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
+                started: float, timings: dict[str, float], method: str = "sparse") -> Model:
+    """The sparse engine on one library: evaluate, search, refit, select, recognise."""
     unknown = sorted(s.name for s in library.symbols if s.name not in dataset.columns)
     if unknown:
         raise LibraryError(f"The basis uses {', '.join(unknown)}, which are not inputs; "
                            f"inputs are: {', '.join(dataset.inputs)}.")
     t1 = time.perf_counter()
-    design = library.evaluate(dataset.columns, device=torch_device)
+    design = library.evaluate(dataset.columns, device=settings.device)
     if design.matrix.shape[1] == 0:
         raise FitError("Every candidate term is non-finite or zero on the data; "
                        "try another basis.")
@@ -162,29 +209,30 @@ def discover(
     X = design.matrix
     y = torch.tensor(dataset.y, dtype=X.dtype, device=X.device)
     Xs, _ = scale_columns(X)
-    supports = candidate_supports(Xs, y, solver=solver, max_terms=max_terms)
+    supports = candidate_supports(Xs, y, solver=settings.solver, max_terms=settings.max_terms)
     if not supports:
         raise FitError("No candidate model was found; the target may be constant zero.")
-    folds = cv_folds if selection == "cv" else 0
+    folds = settings.cv_folds if settings.selection == "cv" else 0
     candidates = score_candidates(X, y, supports, design.terms, cv_folds=folds,
-                                  random_state=random_state)
+                                  random_state=settings.random_state)
     # Backward elimination from the best few candidates adds what forward
     # selection cannot reach (a support without its early, now redundant, terms).
     best_few = sorted(candidates, key=lambda c: c.bic)[:PRUNE_BEST]
     pruned = {backward_prune(X, y, c.support) for c in best_few} - set(supports)
     if pruned:
         candidates += score_candidates(X, y, sorted(pruned), design.terms, cv_folds=folds,
-                                       random_state=random_state)
-    best = choose(candidates, selection)
+                                       random_state=settings.random_state)
+    best = choose(candidates, settings.selection)
     t3 = time.perf_counter()
 
     chosen = candidates[best]
     chosen_terms = [design.terms[i] for i in chosen.support]
+    named = settings.constants
     closed, fixed = _closed_forms(X, y, chosen, chosen_terms, named)
     raw = sympy.Add(*[sympy.Float(c, 15) * t for c, t in zip(chosen.coef, chosen_terms)])
     expression = sympy.Add(*[(f if f is not None else sympy.Float(c, 15)) * t
                              for c, f, t in zip(chosen.coef, closed, chosen_terms)])
-    if simplify:
+    if settings.simplify:
         expression = simplify_expression(expression)
     t4 = time.perf_counter()
 
@@ -205,22 +253,25 @@ def discover(
                   library={**library.to_dict(), "evaluated": len(design.terms),
                            "dropped": design.dropped, "collinear": design.collinear},
                   method=method)
+    model.metrics = {**training_metrics(model, dataset), "mse_refit": chosen.mse,
+                     "n_terms": chosen.n_terms, "library_size": len(library),
+                     "constants_fixed": fixed, "selection": settings.selection,
+                     "solver": settings.solver, "n_candidates": len(candidates)}
+    model.info = {"device": str(settings.device), "source": dataset.source, "timings": {
+        "library": timings.get("library", 0.0), "evaluate": t2 - t1, "fit": t3 - t2,
+        "constants_simplify": t4 - t3, "total": time.perf_counter() - started}}
+    return model
+
+
+def training_metrics(model: Model, dataset: Dataset) -> dict[str, object]:
+    """R², MSE, complexity and row counts of a model on its training data."""
     prediction = model.predict(dataset.columns)
     residual = dataset.y - prediction
     tss = float(((dataset.y - dataset.y.mean()) ** 2).sum())
     mse = float(np.mean(residual**2))
-    model.metrics = {
-        "r2": 1.0 - float((residual**2).sum()) / tss if tss > 0 else float(mse == 0),
-        "mse": mse, "mse_refit": chosen.mse, "n_samples": dataset.n,
-        "rows_dropped": dataset.n_dropped, "n_terms": chosen.n_terms,
-        "complexity": model.complexity, "library_size": len(library),
-        "constants_fixed": fixed, "selection": selection, "solver": solver,
-        "n_candidates": len(candidates)}
-    model.info = {"device": str(torch_device), "source": dataset.source, "timings": {
-        "library": t1 - t0, "evaluate": t2 - t1, "fit": t3 - t2, "constants_simplify": t4 - t3,
-        "total": time.perf_counter() - started}}
-    log.info("Discovered %s", model)
-    return model
+    return {"r2": 1.0 - float((residual**2).sum()) / tss if tss > 0 else float(mse == 0),
+            "mse": mse, "n_samples": dataset.n, "rows_dropped": dataset.n_dropped,
+            "complexity": model.complexity}
 
 
 def _closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named):  # noqa: ANN001, ANN202

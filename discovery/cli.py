@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
+import math
 import re
 import sys
 import time
@@ -98,6 +99,13 @@ def build_parser() -> _Parser:
                      help="library spec, e.g. 'poly(degree=3) * (1 + fourier(theta, 3))', "
                           "or @FILE of terms (default: auto)")
     fit.add_argument("--constants", help="named constants to recognise, e.g. g=9.81")
+    fit.add_argument("--method", default="sparse", choices=["sparse", "operon", "pysr"],
+                     help="sparse basis fit (default), or genetic search with Operon or PySR")
+    fit.add_argument("--time-limit", type=float, metavar="S",
+                     help="seconds for a genetic search (default 20 Operon, 60 PySR)")
+    fit.add_argument("--no-polish", action="store_true",
+                     help="keep a genetic backend's expression as found")
+    fit.add_argument("--plot", metavar="PNG", help="write the Pareto front as a picture")
     fit.add_argument("--solver", default="auto", choices=["auto", "greedy", "lasso", "stlsq"])
     fit.add_argument("--selection", default="bic", choices=["bic", "aic", "cv"])
     fit.add_argument("--max-terms", type=int, default=12)
@@ -106,6 +114,18 @@ def build_parser() -> _Parser:
     fit.add_argument("--json", metavar="OUT", help="write the model as JSON to OUT")
     fit.add_argument("--latex", action="store_true", help="print only the LaTeX formula")
     fit.add_argument("--truth", help="check the result against this formula")
+    imp = sub.add_parser("import-pysr", help="read a finished PySR run's hall_of_fame.csv")
+    imp.set_defaults(handler=_import_pysr)
+    imp.add_argument("path", help="hall_of_fame.csv")
+    imp.add_argument("--data", help="CSV/Parquet to compute metrics on and polish with")
+    imp.add_argument("--target", help="target column of --data")
+    imp.add_argument("--inputs", help="comma-separated input columns of --data")
+    imp.add_argument("--constants", help="named constants to recognise, e.g. g=9.81")
+    imp.add_argument("--no-polish", action="store_true")
+    imp.add_argument("--json", metavar="OUT", help="write the model as JSON to OUT")
+    imp.add_argument("--latex", action="store_true", help="print only the LaTeX formula")
+    imp.add_argument("--truth", help="check the result against this formula")
+    imp.add_argument("--plot", metavar="PNG", help="write the Pareto front as a picture")
     for plugin in entry_points(group=PLUGIN_GROUP):
         plugin.load()(sub)
     return parser
@@ -128,7 +148,9 @@ def _pareto_table(model, limit: int = 6) -> str:  # noqa: ANN001
     shown = front[(front.index < limit) | front["chosen"]]
     for row in shown.itertuples():
         mark = "*" if row.chosen else " "
-        lines.append(f"{mark} {row.complexity:>10}  {row.n_terms:>5}  {row.error:<10.3g}  "
+        terms = getattr(row, "n_terms", None)
+        terms_text = "-" if terms is None or terms != terms else str(int(terms))
+        lines.append(f"{mark} {row.complexity:>10}  {terms_text:>5}  {row.error:<10.3g}  "
                      f"{row.expression}")
     if len(front) > len(shown):
         lines.append(f"  ... {len(front) - len(shown)} more (all in --json)")
@@ -136,37 +158,46 @@ def _pareto_table(model, limit: int = 6) -> str:  # noqa: ANN001
 
 
 def _report(model, check=None) -> None:  # noqa: ANN001
-    from .model import Model  # noqa: F401
-
     m = model.metrics
-    print(f"Formula:        {model.target} = {model.raw_expression}")
+    genetic = model.method != "sparse"
+    label = "Backend found:" if genetic else "Formula:"
+    print(f"{label:<15} {model.target} = {model.raw_expression}")
     constants = ", ".join(f"{k} = {v:g}" for k, v in model.constants.items())
-    print(f"Closed form:    {model.target} = {model.expression}"
+    label = "Polished:" if genetic and model.info.get("polished") else "Closed form:"
+    print(f"{label:<15} {model.target} = {model.expression}"
           + (f"    ({constants})" if constants else ""))
     print(f"LaTeX:          {model.latex()}")
-    print(f"Fit:            R² = {m['r2']:.6f}, MSE = {m['mse']:.3g}, {m['n_terms']} term(s), "
-          f"complexity {m['complexity']}")
-    print(f"Rows:           {m['n_samples']} used, {m['rows_dropped']} dropped for NaN/inf")
+    if m:
+        print(f"Fit:            R² = {m['r2']:.6f}, MSE = {m['mse']:.3g}, "
+              f"{len(model.terms)} term(s), complexity {m['complexity']}")
+        print(f"Rows:           {m['n_samples']} used, {m['rows_dropped']} dropped for NaN/inf")
     lib = model.library
-    extra = []
-    if lib.get("dropped"):
-        extra.append(f"{len(lib['dropped'])} dropped as non-finite/zero")
-    if lib.get("collinear"):
-        extra.append(f"{len(lib['collinear'])} collinear dropped")
-    print(f"Library:        {lib.get('size')} candidate terms ({lib.get('spec')})"
-          + (f"; {', '.join(extra)}" if extra else ""))
-    print("Terms:")
-    print(_terms_table(model))
-    print("Pareto front (* = chosen by " + str(m.get("selection", "bic")).upper() + "):")
-    print(_pareto_table(model))
+    if lib and not genetic:
+        extra = []
+        if lib.get("dropped"):
+            extra.append(f"{len(lib['dropped'])} dropped as non-finite/zero")
+        if lib.get("collinear"):
+            extra.append(f"{len(lib['collinear'])} collinear dropped")
+        print(f"Library:        {lib.get('size')} candidate terms ({lib.get('spec')})"
+              + (f"; {', '.join(extra)}" if extra else ""))
+    if genetic and "backend_seconds" in model.info:
+        print(f"Search:         {model.method}, {model.info['backend_seconds']:.1f} s")
+    if model.terms and not any(math.isnan(t.std_error) for t in model.terms):
+        print("Terms:")
+        print(_terms_table(model))
+    if len(model.pareto):
+        chosen_by = str(m.get("selection", "bic")).upper() if not genetic else model.method
+        print(f"Pareto front (* = chosen by {chosen_by}):")
+        print(_pareto_table(model))
     if check is not None:
         verdict = "PASS" if check.symbolic else "FAIL"
         print(f"Check:          {verdict} against {check.truth_text}: symbolic={check.symbolic}, "
               f"exact={check.exact}, precision={check.precision:.2f}, recall={check.recall:.2f}")
-    t = model.info["timings"]
-    print(f"Timings:        library {t['library']:.3f} s, evaluate {t['evaluate']:.3f} s, "
-          f"fit {t['fit']:.3f} s, constants+simplify {t['constants_simplify']:.3f} s, "
-          f"total {t['total']:.3f} s on {model.info['device']}")
+    t = model.info.get("timings", {})
+    if {"library", "evaluate", "fit", "constants_simplify"} <= set(t):
+        print(f"Timings:        library {t['library']:.3f} s, evaluate {t['evaluate']:.3f} s, "
+              f"fit {t['fit']:.3f} s, constants+simplify {t['constants_simplify']:.3f} s, "
+              f"total {t['total']:.3f} s on {model.info['device']}")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -184,13 +215,33 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from . import check, discover
+    from . import discover
 
     inputs = [s.strip() for s in args.inputs.split(",") if s.strip()] if args.inputs else None
     constants = _constants(args.constants)
     model = discover(args.data, target=args.target, inputs=inputs, basis=args.basis,
-                     solver=args.solver, selection=args.selection, max_terms=args.max_terms,
-                     constants=constants, device=args.device, random_state=args.seed)
+                     method=args.method, solver=args.solver, selection=args.selection,
+                     max_terms=args.max_terms, constants=constants, device=args.device,
+                     random_state=args.seed, time_limit=args.time_limit,
+                     polish=not args.no_polish)
+    return _finish(model, args, constants)
+
+
+def _import_pysr(args: argparse.Namespace) -> int:
+    from . import from_pysr
+
+    if args.data and not args.target:
+        raise DiscoveryError("import-pysr with --data needs --target COL.")
+    inputs = [s.strip() for s in args.inputs.split(",") if s.strip()] if args.inputs else None
+    constants = _constants(args.constants)
+    model = from_pysr(args.path, args.data, args.target, inputs, polish=not args.no_polish,
+                      constants=constants)
+    return _finish(model, args, constants)
+
+
+def _finish(model, args: argparse.Namespace, constants: dict[str, float]) -> int:  # noqa: ANN001
+    from . import check
+
     result = None
     if args.truth:
         result = check(model, args.truth, constants=constants)
@@ -200,12 +251,18 @@ def _fit(args: argparse.Namespace) -> int:
             model.save(args.json)
         except OSError as exc:
             raise DiscoveryError(f"Cannot write {args.json!r}: {exc.strerror}.") from exc
+    if args.plot:
+        from .plots import plot_pareto
+
+        plot_pareto(model, args.plot)
     if args.latex:
         print(model.latex())
     else:
         _report(model, result)
         if args.json:
             print(f"Saved:          {args.json}")
+        if args.plot:
+            print(f"Pareto plot:    {args.plot}")
     return 0 if result is None or result.symbolic else 1
 
 

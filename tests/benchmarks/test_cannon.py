@@ -105,3 +105,14 @@ def test_bad_benchmark_input_is_one_line_and_exit_code_2(argv, message, tmp_path
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and re.search(message, err), err
+
+
+def test_an_unavailable_backend_is_listed_with_its_reason(monkeypatch):
+    import discovery._pysr as module
+    from benchmarks.cannon import run_cannon
+
+    monkeypatch.setattr(module, "find_julia", lambda: None)
+    run = run_cannon(200, quick=True, n_predict=1000, device="cpu", methods=("sparse", "pysr"))
+    rows = {r["approach"]: r for r in run.rows}
+    assert rows["discover, pysr + polish"]["note"].startswith("unavailable:")
+    assert rows["discover (this project)"]["law"] == "yes"

@@ -1,0 +1,182 @@
+"""Genetic search backends behind the same Model: run, translate, polish."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import sympy
+
+from basis_library import FitError, Library, as_symbols, normalise_term, term_complexity
+
+from ._constants import recognise
+from .model import Model, ModelTerm
+
+if TYPE_CHECKING:
+    from ._data import Dataset
+    from ._discover import _Settings
+
+__all__ = ["GeneticResult", "discover_genetic", "additive_terms", "snap_floats",
+           "model_from_expression"]
+
+log = logging.getLogger(__name__)
+
+_MAX_TERMS_AFTER_EXPANSION = 300
+
+
+@dataclass(frozen=True)
+class GeneticResult:
+    """What a genetic backend found: its chosen expression and its front."""
+
+    expression: sympy.Expr
+    front: list[dict[str, Any]]  # complexity, loss, expression (sympy), chosen
+    backend: str
+    seconds: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def additive_terms(expr: sympy.Expr) -> list[sympy.Expr]:
+    """The distinct additive terms of ``expr`` once expanded, coefficients stripped.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y")
+    >>> additive_terms(0.003 + 70.0 * x * (1 + 0.5 * y))
+    [1, x, x*y]
+    """
+    expanded = sympy.expand(expr)
+    parts = sympy.Add.make_args(expanded)
+    if len(parts) > _MAX_TERMS_AFTER_EXPANSION:
+        parts = sympy.Add.make_args(expr)
+    terms: dict[sympy.Expr, None] = {}
+    for part in parts:
+        term = normalise_term(part)
+        if term != 0:
+            terms.setdefault(term, None)
+    return sorted(terms, key=lambda t: (term_complexity(t), str(t)))
+
+
+def snap_floats(term: sympy.Expr, rtol: float = 0.01) -> sympy.Expr:
+    """Replace floats inside a term by the simplest closed form within ``rtol``.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> t = sympy.Symbol("t")
+    >>> snap_floats(sympy.sin(1.99698 * t))
+    sin(2*t)
+    """
+    mapping = {}
+    for f in term.atoms(sympy.Float):
+        form = recognise(float(f), abs(float(f)) * rtol / 3.0)
+        if form is not None:
+            mapping[f] = form.expr
+    return normalise_term(term.xreplace(mapping)) if mapping else term
+
+
+def model_from_expression(expr: sympy.Expr, dataset: Dataset, *, method: str,
+                          front: list[dict[str, Any]], info: dict[str, Any]) -> Model:
+    """A Model that is exactly ``expr`` (no polishing)."""
+    from ._discover import training_metrics
+
+    terms = [ModelTerm(term=normalise_term(p), coefficient=float(p.as_coeff_Mul()[0]),
+                       std_error=math.nan) for p in sympy.Add.make_args(expr)]
+    model = Model(expression=expr, raw_expression=expr, inputs=dataset.inputs,
+                  target=dataset.target, terms=terms, pareto=_front_frame(front),
+                  method=method, info=info)
+    model.metrics = training_metrics(model, dataset)
+    return model
+
+
+def _front_frame(front: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame([{"complexity": r["complexity"], "error": r["loss"],
+                          "expression": str(_short(r["expression"])),
+                          "chosen": bool(r["chosen"])}
+                         for r in front])
+
+
+def _short(expr: sympy.Expr, digits: int = 6) -> sympy.Expr:
+    return expr.xreplace({f: sympy.Float(f, digits) for f in expr.atoms(sympy.Float)})
+
+
+def _translate(expr: sympy.Expr, dataset: Dataset) -> sympy.Expr:
+    """Map a backend's symbols onto the dataset's input symbols, by name."""
+    table = {s.name: s for s in as_symbols(dataset.inputs)}
+    unknown = sorted(s.name for s in expr.free_symbols if s.name not in table)  # type: ignore[attr-defined]
+    if unknown:
+        raise FitError(f"The backend's expression uses {', '.join(unknown)}, which are not "
+                       f"inputs; inputs are: {', '.join(dataset.inputs)}.")
+    return expr.xreplace({s: table[s.name] for s in expr.free_symbols})  # type: ignore[attr-defined]
+
+
+def discover_genetic(dataset: Dataset, method: str, settings: _Settings, *, started: float,
+                     polish: bool, time_limit: float | None,
+                     options: dict[str, Any]) -> Model:
+    """Run a genetic backend and return the same Model as the sparse method."""
+    if method == "operon":
+        from ._operon import run_operon
+
+        result = run_operon(dataset.matrix(), dataset.y, dataset.inputs,
+                            time_limit=20.0 if time_limit is None else time_limit,
+                            random_state=settings.random_state, options=options)
+    elif method == "pysr":
+        from ._pysr import run_pysr
+
+        result = run_pysr(dataset.matrix(), dataset.y, dataset.inputs,
+                          time_limit=60.0 if time_limit is None else time_limit,
+                          random_state=settings.random_state, options=options)
+    else:
+        raise FitError(f"Unknown genetic method {method!r}.")
+    raw = _translate(result.expression, dataset)
+    front = [{**r, "expression": _translate(r["expression"], dataset)} for r in result.front]
+    info = {"backend": result.backend, "backend_seconds": result.seconds,
+            "backend_expression": str(raw), **result.info}
+    if not polish:
+        model = model_from_expression(raw, dataset, method=method, front=front, info=info)
+        model.info["timings"] = {"total": time.perf_counter() - started}
+        return model
+    return polish_model(raw, dataset, settings, method=method, front=front, info=info,
+                        started=started)
+
+
+def polish_model(raw: sympy.Expr, dataset: Dataset, settings: _Settings, *, method: str,
+                 front: list[dict[str, Any]], info: dict[str, Any], started: float) -> Model:
+    """Refit a genetic expression's additive terms with the sparse engine.
+
+    Terms with their inner constants snapped to closed forms are used when that
+    raises the residual sum of squares by no more than noise (3 standard
+    errors per snapped constant); otherwise the terms as found.
+    """
+    from ._discover import fit_library
+
+    t0 = time.perf_counter()
+    terms = additive_terms(raw)
+    snapped = [snap_floats(t) for t in terms]
+    n_snapped = sum(len(t.atoms(sympy.Float)) for t in terms) - sum(
+        len(t.atoms(sympy.Float)) for t in snapped)
+    timings = {"library": time.perf_counter() - t0}
+    as_found = fit_library(dataset, Library(terms, spec="polish"), settings, started=started,
+                           timings=timings, method=method)
+    model = as_found
+    if n_snapped:
+        try:
+            tidy = fit_library(dataset, Library(snapped, spec="polish, snapped"), settings,
+                               started=started, timings=timings, method=method)
+        except FitError:
+            tidy = None
+        if tidy is not None:
+            n = dataset.n
+            rss_found = as_found.metrics["mse"] * n  # type: ignore[operator]
+            sigma2 = rss_found / max(n - len(as_found.terms), 1)
+            if tidy.metrics["mse"] * n - rss_found <= 9.0 * sigma2 * n_snapped + 1e-12 * rss_found:  # type: ignore[operator]
+                model = tidy
+    model.raw_expression = raw
+    model.pareto = _front_frame(front)
+    model.info.update(info, polished=str(model.expression),
+                      polish_terms=[str(t) for t in terms], snapped=model is not as_found)
+    return model
