@@ -70,6 +70,7 @@ def discover(
     device: str = "auto",
     random_state: int | None = 0,
     time_limit: float | None = None,
+    max_evaluations: int | None = None,
     polish: bool = True,
     backend_options: Mapping[str, object] | None = None,
 ) -> Model:
@@ -118,6 +119,9 @@ def discover(
         Seed for the CV folds and the genetic backends.
     time_limit
         Seconds for a genetic backend's search (default 20 for Operon, 60 for PySR).
+    max_evaluations
+        An evaluation budget for a genetic backend (Operon's ``max_evaluations``,
+        PySR's ``max_evals``); the search stops at whichever budget ends first.
     polish
         For genetic methods: split the found expression into additive terms,
         snap constants inside functions (``sin(1.9997*x)`` → ``sin(2*x)``) where
@@ -169,8 +173,15 @@ def discover(
     if method != "sparse":
         from ._genetic import discover_genetic
 
+        options = dict(backend_options or {})
+        if max_evaluations is not None:
+            if not isinstance(max_evaluations, (int, np.integer)) or max_evaluations < 1:
+                raise FitError(f"max_evaluations must be a positive integer; "
+                               f"got {max_evaluations!r}.")
+            options.setdefault("max_evaluations" if method == "operon" else "max_evals",
+                               int(max_evaluations))
         return discover_genetic(dataset, method, settings, started=started, polish=polish,
-                                time_limit=time_limit, options=dict(backend_options or {}))
+                                time_limit=time_limit, options=options)
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
     model = fit_library(dataset, library, settings, started=started,

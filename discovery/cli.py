@@ -103,6 +103,8 @@ def build_parser() -> _Parser:
                      help="sparse basis fit (default), or genetic search with Operon or PySR")
     fit.add_argument("--time-limit", type=float, metavar="S",
                      help="seconds for a genetic search (default 20 Operon, 60 PySR)")
+    fit.add_argument("--max-evaluations", type=int, metavar="N",
+                     help="evaluation budget for a genetic search")
     fit.add_argument("--no-polish", action="store_true",
                      help="keep a genetic backend's expression as found")
     fit.add_argument("--plot", metavar="PNG", help="write the Pareto front as a picture")
@@ -223,7 +225,7 @@ def _fit(args: argparse.Namespace) -> int:
                      method=args.method, solver=args.solver, selection=args.selection,
                      max_terms=args.max_terms, constants=constants, device=args.device,
                      random_state=args.seed, time_limit=args.time_limit,
-                     polish=not args.no_polish)
+                     max_evaluations=args.max_evaluations, polish=not args.no_polish)
     return _finish(model, args, constants)
 
 

@@ -92,6 +92,17 @@ def test_operon_returns_the_same_model_object(tmp_path):
 
 
 @needs_operon
+def test_operon_evaluation_budget_ends_the_search_early():
+    rng = np.random.default_rng(0)
+    d = rng.uniform(1, 10, 200)
+    started = time.perf_counter()
+    model = discover({"d": d, "y": 70 * d}, target="y", method="operon", time_limit=30,
+                     max_evaluations=2000, device="cpu")
+    assert time.perf_counter() - started < 15
+    assert model.info["operon_params"]["max_evaluations"] == 2000
+
+
+@needs_operon
 def test_operon_without_polish_keeps_its_expression():
     rng = np.random.default_rng(0)
     d = rng.uniform(1, 10, 200)
