@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import ast
 import difflib
+import io
+import keyword
+import tokenize
 from collections.abc import Mapping
 
 import sympy
@@ -48,6 +51,16 @@ FUNCTIONS: dict[str, sympy.FunctionClass | object] = {
 _CONSTANTS = {"pi": sympy.pi, "E": sympy.E}
 
 _MAX_LENGTH = 20_000
+_KEYWORD_PREFIX = "__keyword_"
+
+
+def _rename_keywords(source: str) -> str:
+    """Let Python keywords be variable names (``lambda`` is a wavelength)."""
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    renamed = [(t.type, _KEYWORD_PREFIX + t.string
+                if t.type == tokenize.NAME and keyword.iskeyword(t.string) else t.string)
+               for t in tokens]
+    return tokenize.untokenize(renamed)
 _MAX_EXPONENT = 64
 
 
@@ -100,9 +113,10 @@ def parse_expression(
     if not source:
         raise ParseError(f"The {where} is empty.")
     try:
-        tree = ast.parse(source, mode="eval")
-    except SyntaxError as exc:
-        raise ParseError(f"The {where} {text!r} is not a formula: {exc.msg}.") from exc
+        tree = ast.parse(_rename_keywords(source), mode="eval")
+    except (SyntaxError, tokenize.TokenError, IndentationError) as exc:
+        message = exc.msg if isinstance(exc, SyntaxError) else str(exc.args[0])
+        raise ParseError(f"The {where} {text!r} is not a formula: {message}.") from exc
     builder = _Builder(dict(symbols or {}), allow_new_symbols, where, text)
     return builder.build(tree.body)
 
@@ -148,6 +162,8 @@ class _Builder:
         return sympy.Float(value, 17)
 
     def name(self, name: str) -> sympy.Expr:
+        if name.startswith(_KEYWORD_PREFIX):
+            name = name[len(_KEYWORD_PREFIX):]
         if name in self.symbols:
             return self.symbols[name]
         if name in _CONSTANTS:

@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Compare discovery with nearest neighbour, linear, MLP (and, for the "
                     "cannon, the study's hand-picked basis), in and out of range.")
     bench.set_defaults(handler=_run)
-    bench.add_argument("what", help="'cannon', or a CSV/Parquet file")
+    bench.add_argument("what", help="'cannon', 'feynman', or a CSV/Parquet file")
     bench.add_argument("--target", help="target column (for a file)")
     bench.add_argument("--inputs", help="comma-separated input columns (for a file)")
     bench.add_argument("--extrapolate", metavar="COL",
@@ -32,6 +32,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "(default sparse)")
     bench.add_argument("--time-limit", type=float, metavar="S",
                        help="seconds for each genetic search (default 20 Operon, 60 PySR)")
+    bench.add_argument("--set", default="feynman",
+                       help="feynman: feynman|bonus|srsd-easy|srsd-medium|srsd-hard|all")
+    bench.add_argument("--noise", default="0", help="feynman: noise levels, e.g. 0,0.001,0.01,0.1")
+    bench.add_argument("--seeds", type=int, default=1, help="feynman: seeds per problem")
+    bench.add_argument("--n-train", type=int, default=1000, help="feynman: training points")
+    bench.add_argument("--workers", type=int, default=2, help="feynman: worker processes")
+    bench.add_argument("--problems", metavar="PATTERN", help="feynman: glob on problem names")
     bench.add_argument("--quick", action="store_true",
                        help="short training loops and 10^5 prediction points (smoke tests)")
 
@@ -55,6 +62,8 @@ def _run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     progress = sys.stderr.isatty()
+    if args.what == "feynman":
+        return _feynman(args, out, progress)
     if args.what == "cannon":
         from .cannon import run_cannon, sample_efficiency, summary, write_cannon
 
@@ -86,5 +95,34 @@ def _run(args: argparse.Namespace) -> int:
                                   extrapolate=args.extrapolate, seed=args.seed,
                                   device=args.device, quick=args.quick, out=out)
         print(format_table(rows))
+    print("\nwrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _feynman(args: argparse.Namespace, out: Path, progress: bool) -> int:
+    from discovery import DiscoveryError
+
+    from .feynman import load_problems
+    from .feynman.suite import METHODS, run_suite, summarise, write_summary
+
+    try:
+        noises = [float(x) for x in args.noise.split(",") if x.strip()]
+    except ValueError as exc:
+        raise DiscoveryError(f"--noise expects comma-separated numbers; got {args.noise!r}.") \
+            from exc
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise DiscoveryError(f"--methods: unknown {', '.join(unknown)}; expected some of "
+                             f"{', '.join(METHODS)}.")
+    problems = load_problems(args.set, args.problems)
+    if not problems:
+        raise DiscoveryError(f"No problem of set {args.set!r} matches {args.problems!r}.")
+    time_limit = 30.0 if args.time_limit is None else args.time_limit
+    records = run_suite(problems, noises=noises, methods=methods, seeds=args.seeds,
+                        n_train=args.n_train, time_limit=time_limit, workers=args.workers,
+                        out=out, progress=progress)
+    print(summarise(records).to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    paths = [out / "results.jsonl", *write_summary(records, out)]
     print("\nwrote " + ", ".join(str(p) for p in paths))
     return 0

@@ -9,7 +9,7 @@ import sympy
 
 from basis_library import ParseError, normalise_term, parse_expression
 
-from ._simplify import round_floats
+from ._simplify import round_floats, round_significant
 
 __all__ = ["check", "CheckResult"]
 
@@ -75,7 +75,7 @@ def _terms(expr: sympy.Expr) -> dict[sympy.Expr, complex]:
 
 
 def check(model: object, truth: object, *, constants: Mapping[str, float] | None = None,
-          rtol: float = 0.01, digits: int = 6) -> CheckResult:
+          rtol: float = 0.01, digits: int = 6, significant: int | None = None) -> CheckResult:
     """Compare a model with the true formula.
 
     Parameters
@@ -91,7 +91,11 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
     rtol
         Relative tolerance on coefficients for the exact criterion.
     digits
-        Floats are rounded to this many decimals for the symbolic criterion.
+        Floats in both are rounded to this many decimals for the symbolic criterion.
+    significant
+        If given, instead round only the model's floats to this many
+        significant digits (SRBench's Feynman convention uses 3), leaving the
+        truth's constants, however small, as they are.
 
     Returns
     -------
@@ -111,7 +115,10 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
     symbols: dict[str, sympy.Symbol] = {}
     m = _plain(_to_expr(model, symbols, "model"), named)
     t = _plain(_to_expr(truth, symbols, "truth"), named)
-    mr, tr = round_floats(m, digits), round_floats(t, digits)
+    if significant is not None:
+        mr, tr = round_significant(m, significant), t
+    else:
+        mr, tr = round_floats(m, digits), round_floats(t, digits)
     difference = sympy.simplify(tr - mr)
     symbolic = bool(difference.is_number)
     ratio = None

@@ -6,7 +6,7 @@ import sympy
 
 from basis_library import term_complexity
 
-__all__ = ["simplify_expression", "round_floats"]
+__all__ = ["simplify_expression", "round_floats", "round_significant"]
 
 _SIMPLIFY_LIMIT = 120  # nodes; sympy.simplify on larger expressions can take minutes
 
@@ -39,6 +39,30 @@ def simplify_expression(expr: sympy.Expr) -> sympy.Expr:
 
 
 def round_floats(expr: sympy.Expr, digits: int = 6) -> sympy.Expr:
-    """Round every float in ``expr`` to ``digits`` decimals (SRBench's convention)."""
-    replacements = {f: sympy.Float(round(float(f), digits)) for f in expr.atoms(sympy.Float)}
+    """Round every float in ``expr`` to ``digits`` decimals.
+
+    Floats below 1 in magnitude keep ``digits`` significant digits instead, so
+    a small constant (6.6743e-11) is never rounded to zero.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> round_floats(0.1019367991 * x + 6.6743e-11 + 12.3456789)
+    0.101937*x + 12.345679
+    >>> round_floats(sympy.Float(6.67430001e-11))
+    6.67430000000000e-11
+    """
+
+    def rounded(value: float) -> float:
+        return float(f"{value:.{digits}g}") if abs(value) < 1 else round(value, digits)
+
+    replacements = {f: sympy.Float(rounded(float(f))) for f in expr.atoms(sympy.Float)}
+    return expr.xreplace(replacements)
+
+
+def round_significant(expr: sympy.Expr, digits: int = 3) -> sympy.Expr:
+    """Round every float in ``expr`` to ``digits`` significant digits."""
+    replacements = {f: sympy.Float(float(f"{float(f):.{digits}g}")) for f in
+                    expr.atoms(sympy.Float)}
     return expr.xreplace(replacements)

@@ -21,8 +21,9 @@ def test_parses_formulas(text, expected):
     ("__import__('os').system('echo pwned')", "other than a plain function name"),
     ("os.system('ls')", "plain function name"),
     ("x.__class__", "Attribute"),
-    ("lambda: 1", "Lambda"),
-    ("[x for x in y]", "ListComp"),
+    ("lambda: 1", "not a formula"),
+    ("[x for x in y]", "not a formula"),
+    ("[x, y]", "List"),
     ("'abc'", "not a number"),
     ("9**9**9**9", "exponent above the limit"),
     ("sin(x, y)", "one positional argument"),
@@ -62,3 +63,10 @@ def test_any_text_either_parses_or_raises_parse_error(text):
     except ParseError:
         return
     assert isinstance(result, sympy.Basic)
+
+
+def test_python_keywords_can_be_variable_names():
+    expr = parse_expression("lambda / (n * sin(theta))")
+    assert {s.name for s in expr.free_symbols} == {"lambda", "n", "theta"}
+    with pytest.raises(ParseError):
+        parse_expression("lambda x: x")

@@ -34,3 +34,16 @@ def test_named_constants_are_substituted():
 def test_truth_strings_are_parsed_safely():
     with pytest.raises(ParseError):
         check("x", "__import__('os').system('ls')")
+
+
+def test_small_constants_are_not_rounded_away():
+    # Rounding 6.6743e-11 to 6 decimals would make both sides 0 and "match".
+    assert not check("0*m1", "6.6743e-11*m1*m2").symbolic
+    assert not check("1e-11*m1", "6.6743e-11*m1*m2").symbolic
+    assert check("6.6743e-11*m1*m2", "6.6743e-11*m1*m2").exact
+
+
+def test_srbench_significant_digit_convention():
+    # SRBench rounds the model's floats to 3 significant digits, not the truth's.
+    assert check("3.14159*x", "pi*x", significant=3).symbolic
+    assert check("x + 0.000412", "x", significant=3).symbolic

@@ -1,0 +1,136 @@
+"""Run many jobs in worker processes, each under a time limit enforced from outside.
+
+Workers are long-lived processes (started with ``spawn``, so torch and sympy
+load once per worker, not once per job). The parent sends one job at a time
+and waits; a job that overstays its limit has its worker killed and replaced,
+and is recorded as a timeout, so a hung simplify or backend cannot stall the
+suite. Every finished job is appended to a JSON-lines file in one ``write``
+on a descriptor opened with ``O_APPEND`` and then fsynced, so an interrupted
+run loses nothing already reported and a rerun skips what is done.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Callable, Iterable
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ResultsFile", "run_pool"]
+
+Job = dict[str, Any]
+Record = dict[str, Any]
+
+
+class ResultsFile:
+    """An append-only JSON-lines file of records, each with a ``key``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def records(self) -> list[Record]:
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text().splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line cut short by a kill mid-write
+        return out
+
+    def done(self) -> set[str]:
+        return {r["key"] for r in self.records() if "key" in r}
+
+    def append(self, record: Record) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = (json.dumps(record, default=str) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _worker(conn: Connection, target: Callable[[Job], Record]) -> None:
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        started = time.perf_counter()
+        try:
+            record = target(job)
+        except Exception as exc:  # noqa: BLE001 - any failure of one job is a result
+            record = {"status": f"error: {type(exc).__name__}: {exc}"[:500]}
+        record.setdefault("wall_s", time.perf_counter() - started)
+        conn.send(record)
+
+
+class _Slot:
+    def __init__(self, ctx: Any, target: Callable[[Job], Record]) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker, args=(child, target), daemon=True)
+        self.process.start()
+        self.job: Job | None = None
+        self.started = 0.0
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+def run_pool(jobs: Iterable[Job], target: Callable[[Job], Record], *, workers: int,
+             limit_s: Callable[[Job], float], on_result: Callable[[Job, Record], None]) -> None:
+    """Run ``target(job)`` for every job on ``workers`` processes.
+
+    ``target`` must be importable by name (a module-level function). A job
+    still running ``limit_s(job)`` seconds after it was sent is recorded as
+    ``{"status": "timeout"}``.
+    """
+    pending = list(jobs)
+    if not pending:
+        return
+    ctx = mp.get_context("spawn")
+    slots = [_Slot(ctx, target) for _ in range(max(1, min(workers, len(pending))))]
+    try:
+        while pending or any(s.job is not None for s in slots):
+            for slot in slots:
+                if slot.job is None and pending:
+                    slot.job, slot.started = pending.pop(0), time.monotonic()
+                    slot.conn.send(slot.job)
+            busy = [s for s in slots if s.job is not None]
+            ready = wait([s.conn for s in busy], timeout=0.5)
+            now = time.monotonic()
+            for i, slot in enumerate(slots):
+                if slot.job is None:
+                    continue
+                if slot.conn in ready:
+                    try:
+                        record = slot.conn.recv()
+                    except EOFError:  # the worker died (out of memory, a crash)
+                        record = {"status": "error: worker process died"}
+                        slot.stop(kill=True)
+                        slots[i] = _Slot(ctx, target)
+                    job, slot.job = slot.job, None
+                    on_result(job, record)
+                elif now - slot.started > limit_s(slot.job):
+                    job = slot.job
+                    slot.stop(kill=True)
+                    slots[i] = _Slot(ctx, target)
+                    on_result(job, {"status": "timeout", "wall_s": now - slot.started})
+    finally:
+        for slot in slots:
+            slot.stop()
