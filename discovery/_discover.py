@@ -6,7 +6,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -186,7 +186,95 @@ def discover(
     library = _library(basis, dataset.columns, dataset.inputs, hints)
     model = fit_library(dataset, library, settings, started=started,
                         timings={"library": time.perf_counter() - t0})
+    if isinstance(basis, str) and basis == "auto":
+        model = _other_routes(model, dataset, settings, started)
     log.info("Discovered %s", model)
+    return model
+
+
+def _bic(model: Model, n: int, extra: int, floor: float) -> float:
+    """BIC on the original scale; ``extra`` counts fitted parameters beyond the terms."""
+    mse = max(float(model.metrics["mse"]), floor)  # type: ignore[arg-type]
+    return n * math.log(mse) + (len(model.terms) + extra) * math.log(n)
+
+
+def _other_routes(model: Model, dataset: Dataset, settings: _Settings,
+                  started: float) -> Model:
+    """Try a power law in log space and fits of transformed targets; keep the lowest BIC.
+
+    Every alternative is judged on the original target, with its extra fitted
+    parameters (exponents, the choice of transform) charged to it.
+    """
+    from ._strategies import TRANSFORMS, power_law
+
+    n = dataset.n
+    floor = 1e-20 * float(np.mean(dataset.y**2))
+    best, best_bic = model, _bic(model, n, 0, floor)
+    if _exact_enough(model):
+        return model
+    shape = power_law(dataset)
+    if shape is not None:
+        term = sympy.Mul(*[f for f in sympy.Mul.make_args(shape) if not f.is_Number])
+        try:
+            alternative = fit_library(dataset, Library([term], spec="power law (log-space fit)"),
+                                      settings, started=started, timings={})
+            alternative.metrics["strategy"] = "power law"
+            score = _bic(alternative, n, len(term.free_symbols), floor)
+            if score < best_bic:
+                best, best_bic = alternative, score
+        except (FitError, LibraryError):
+            pass
+    library = None
+    for name, forward, inverse in TRANSFORMS:
+        if _exact_enough(best):
+            break
+        with np.errstate(all="ignore"):
+            z = forward(dataset.y)
+        if not np.all(np.isfinite(z)) or np.ptp(z) == 0:
+            continue
+        if library is None:
+            library = auto_library(dataset.columns, dataset.inputs)
+        shifted = replace(dataset, y=z)
+        try:
+            inner = fit_library(shifted, library, settings, started=started, timings={})
+        except (FitError, LibraryError):
+            continue
+        if float(inner.metrics["r2"]) < 0.99:  # type: ignore[arg-type]
+            continue
+        expression = inverse(inner.expression)
+        alternative = _model_of(expression, dataset, inner, name)
+        if alternative is None:
+            continue
+        score = _bic(alternative, n, 1, floor)
+        if score < best_bic:
+            best, best_bic = alternative, score
+    if best is not model:
+        best.info.setdefault("timings", {})["total"] = time.perf_counter() - started
+    return best
+
+
+def _exact_enough(model: Model) -> bool:
+    """A fit at rounding-noise level needs no other route."""
+    return float(model.metrics["r2"]) > 1 - 1e-12  # type: ignore[arg-type]
+
+
+def _model_of(expression: sympy.Expr, dataset: Dataset, inner: Model,
+              transform: str) -> Model | None:
+    """A model that is ``expression`` on the original target (from a transformed fit)."""
+    from ._genetic import model_from_expression
+
+    try:
+        model = model_from_expression(expression, dataset, method="sparse", front=[],
+                                      info=dict(inner.info))
+    except (FitError, ValueError, TypeError, ZeroDivisionError):
+        return None
+    if not math.isfinite(float(model.metrics["mse"])):  # type: ignore[arg-type]
+        return None
+    model.constants = dict(inner.constants)
+    model.terms = list(inner.terms)
+    model.pareto = inner.pareto
+    model.library = inner.library
+    model.metrics["strategy"] = f"fit of {transform}, inverted"
     return model
 
 

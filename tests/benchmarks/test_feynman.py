@@ -1,0 +1,96 @@
+"""The Feynman suite: problems, data, the runner's time limits and resume, the command."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+from pool_targets import failing, sleepy
+
+from benchmarks.feynman import SETS, generate, load_problems
+from benchmarks.feynman.runner import ResultsFile, run_pool
+from discovery.cli import main
+
+
+@pytest.mark.parametrize("set_name, count", [("feynman", 100), ("bonus", 20), ("srsd-easy", 30),
+                                             ("srsd-medium", 40), ("srsd-hard", 50)])
+def test_every_set_loads(set_name, count):
+    assert len(load_problems(set_name)) == count
+
+
+def test_every_problem_generates_finite_data():
+    for problem in load_problems("all"):
+        data, y = generate(problem, 50, random_state=1)
+        assert set(data) == set(problem.inputs)
+        assert np.isfinite(y).all() and all(np.isfinite(v).all() for v in data.values())
+
+
+def test_ai_feynman_ranges_and_srbench_noise():
+    problem = load_problems("feynman", "I.12.1")[0]  # F = mu * Nn
+    data, clean = generate(problem, 20_000, random_state=3)
+    for variable in problem.variables:
+        assert variable.low <= data[variable.name].min() < data[variable.name].max() <= variable.high
+    _, noisy = generate(problem, 20_000, noise=0.1, random_state=3)
+    # The same seed draws the same inputs; the noise sd is 0.1 * RMS(y), to 2% on 20k points.
+    ratio = np.std(noisy - clean) / (0.1 * np.sqrt(np.mean(clean**2)))
+    assert ratio == pytest.approx(1.0, rel=0.02)
+
+
+def test_srsd_log_uniform_and_signs():
+    problem = next(p for p in load_problems("srsd-hard") if p.name == "I.6.20b")
+    data, _ = generate(problem, 4000, random_state=0)
+    theta = data["theta"]
+    assert (theta < 0).any() and (theta > 0).any()  # sign 'both'
+    assert 0.1 <= np.abs(theta).min() and np.abs(theta).max() <= 10.0
+    assert (data["sigma"] > 0).all()
+
+
+def test_results_file_appends_whole_lines_and_survives_a_torn_line(tmp_path):
+    results = ResultsFile(tmp_path / "r.jsonl")
+    results.append({"key": "a", "x": 1})
+    with open(results.path, "a") as handle:
+        handle.write('{"key": "b", "x"')  # a write cut short by a kill
+    results.append({"key": "c"})
+    assert results.done() == {"a", "c"}
+
+
+def test_the_time_limit_is_enforced_from_outside():
+    got = {}
+    started = time.monotonic()
+    run_pool([{"key": "quick", "sleep": 0.1}, {"key": "hung", "sleep": 600},
+              {"key": "after", "sleep": 0.1}], sleepy, workers=1, limit_s=lambda job: 3.0,
+             on_result=lambda job, record: got.__setitem__(job["key"], record))
+    assert got["quick"]["status"] == "ok" and got["after"]["status"] == "ok"
+    assert got["hung"]["status"] == "timeout"
+    assert time.monotonic() - started < 60
+
+
+def test_a_failing_job_is_recorded_not_raised():
+    got = []
+    run_pool([{"key": "x"}], failing, workers=1, limit_s=lambda job: 30.0,
+             on_result=lambda job, record: got.append(record))
+    assert got[0]["status"].startswith("error: ValueError: broken job")
+
+
+def test_the_command_writes_results_and_resumes(tmp_path, capsys):
+    out = tmp_path / "feyn"
+    argv = ["benchmark", "feynman", "--problems", "I.12.1", "--noise", "0,0.01", "--out",
+            str(out), "--workers", "1"]
+    assert main(argv) == 0
+    lines = (out / "results.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 2 and all(r["status"] == "ok" for r in records)
+    assert all(r["symbolic"] for r in records), records  # F = mu*Nn is found
+    for name in ("summary.csv", "summary.md", "per_problem.csv", "rate_vs_noise.png"):
+        assert (out / name).exists(), name
+    assert "AI Feynman" in (out / "summary.md").read_text()
+    assert main(argv) == 0  # resume: nothing left to run
+    assert len((out / "results.jsonl").read_text().splitlines()) == 2
+
+
+def test_unknown_set_and_method_are_one_line_errors(capsys):
+    assert main(["benchmark", "feynman", "--set", "feymnan"]) == 2
+    assert "Unknown Feynman set" in capsys.readouterr().err
+    assert main(["benchmark", "feynman", "--methods", "sparse,gp"]) == 2
+    assert "unknown gp" in capsys.readouterr().err
+    assert set(SETS) >= {"feynman", "bonus"}
