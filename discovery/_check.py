@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sympy
@@ -52,14 +52,18 @@ def _to_expr(item: object, symbols: dict[str, sympy.Symbol], what: str) -> sympy
                      f"got {type(item).__name__}.")
 
 
-def _plain(expr: sympy.Expr, constants: Mapping[str, float]) -> sympy.Expr:
-    """Substitute named constants and map every symbol to a plain real symbol by name."""
+def _plain(expr: sympy.Expr, constants: Mapping[str, float],
+           positive: frozenset[str] = frozenset()) -> sympy.Expr:
+    """Substitute named constants and map every symbol to a real (or positive) one by name."""
     mapping: dict[sympy.Basic, sympy.Basic] = {}
     for s in expr.free_symbols:
-        if s.name in constants:  # type: ignore[attr-defined]
-            mapping[s] = sympy.Float(constants[s.name])  # type: ignore[attr-defined]
+        name = s.name  # type: ignore[attr-defined]
+        if name in constants:
+            mapping[s] = sympy.Float(constants[name])
+        elif name in positive:
+            mapping[s] = sympy.Symbol(name, positive=True)
         else:
-            mapping[s] = sympy.Symbol(s.name, real=True)  # type: ignore[attr-defined]
+            mapping[s] = sympy.Symbol(name, real=True)
     return expr.xreplace(mapping)
 
 
@@ -75,7 +79,8 @@ def _terms(expr: sympy.Expr) -> dict[sympy.Expr, complex]:
 
 
 def check(model: object, truth: object, *, constants: Mapping[str, float] | None = None,
-          rtol: float = 0.01, digits: int = 6, significant: int | None = None) -> CheckResult:
+          rtol: float = 0.01, digits: int = 6, significant: int | None = None,
+          positive: Sequence[str] = ()) -> CheckResult:
     """Compare a model with the true formula.
 
     Parameters
@@ -92,6 +97,9 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
         Relative tolerance on coefficients for the exact criterion.
     digits
         Floats in both are rounded to this many decimals for the symbolic criterion.
+    positive
+        Variables known to be positive on the data's domain, so that
+        ``sqrt(a)*sqrt(b)`` equals ``sqrt(a*b)`` and ``Abs(m)`` equals ``m``.
     significant
         If given, instead round only the model's floats to this many
         significant digits (SRBench's Feynman convention uses 3), leaving the
@@ -113,8 +121,8 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
     named = dict(constants or {})
     named.update(getattr(model, "constants", {}) or {})
     symbols: dict[str, sympy.Symbol] = {}
-    m = _plain(_to_expr(model, symbols, "model"), named)
-    t = _plain(_to_expr(truth, symbols, "truth"), named)
+    m = _plain(_to_expr(model, symbols, "model"), named, frozenset(positive))
+    t = _plain(_to_expr(truth, symbols, "truth"), named, frozenset(positive))
     if significant is not None:
         mr, tr = round_significant(m, significant), t
     else:

@@ -47,3 +47,9 @@ def test_srbench_significant_digit_convention():
     # SRBench rounds the model's floats to 3 significant digits, not the truth's.
     assert check("3.14159*x", "pi*x", significant=3).symbolic
     assert check("x + 0.000412", "x", significant=3).symbolic
+
+
+def test_positive_domains_let_roots_and_absolute_values_simplify():
+    assert not check("sqrt(g)*sqrt(p)/sqrt(r)", "sqrt(g*p/r)").symbolic  # not for any real
+    assert check("sqrt(g)*sqrt(p)/sqrt(r)", "sqrt(g*p/r)", positive=["g", "p", "r"]).symbolic
+    assert check("Abs(m)*x", "m*x", positive=["m"]).exact
