@@ -122,7 +122,8 @@ def _feynman(args: argparse.Namespace, out: Path, progress: bool) -> int:
     records = run_suite(problems, noises=noises, methods=methods, seeds=args.seeds,
                         n_train=args.n_train, time_limit=time_limit, workers=args.workers,
                         out=out, progress=progress)
-    print(summarise(records).to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    print(summarise(records).to_string(index=False, float_format=lambda x: f"{x:.1f}",
+                                       formatters={"noise": "{:g}".format}))
     paths = [out / "results.jsonl", *write_summary(records, out)]
     print("\nwrote " + ", ".join(str(p) for p in paths))
     return 0

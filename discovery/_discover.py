@@ -241,15 +241,16 @@ def _other_routes(model: Model, dataset: Dataset, settings: _Settings,
             continue
         if float(inner.metrics["r2"]) < 0.99:  # type: ignore[arg-type]
             continue
-        expression = inverse(inner.expression)
-        alternative = _model_of(expression, dataset, inner, name)
-        if alternative is None:
+        inverted = _model_of(inverse(inner.expression), dataset, inner, name)
+        if inverted is None:
             continue
-        score = _bic(alternative, n, 1, floor)
+        score = _bic(inverted, n, 1, floor)
         if score < best_bic:
-            best, best_bic = alternative, score
+            best, best_bic = inverted, score
     if best is not model:
-        best.info.setdefault("timings", {})["total"] = time.perf_counter() - started
+        timings = dict(best.info.get("timings") or {})  # type: ignore[call-overload]
+        timings["total"] = time.perf_counter() - started
+        best.info["timings"] = timings
     return best
 
 

@@ -49,6 +49,11 @@ class ResultsFile:
     def append(self, record: Record) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = (json.dumps(record, default=str) + "\n").encode()
+        if self.path.exists() and self.path.stat().st_size:
+            with open(self.path, "rb") as handle:
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":  # a line torn by a kill: start afresh
+                    data = b"\n" + data
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             os.write(fd, data)
@@ -58,6 +63,7 @@ class ResultsFile:
 
 
 def _worker(conn: Connection, target: Callable[[Job], Record]) -> None:
+    conn.send("ready")  # start-up (imports) does not count against a job's limit
     while True:
         job = conn.recv()
         if job is None:
@@ -78,6 +84,7 @@ class _Slot:
         self.process.start()
         self.job: Job | None = None
         self.started = 0.0
+        self.ready = False
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -108,13 +115,20 @@ def run_pool(jobs: Iterable[Job], target: Callable[[Job], Record], *, workers: i
     try:
         while pending or any(s.job is not None for s in slots):
             for slot in slots:
-                if slot.job is None and pending:
+                if slot.ready and slot.job is None and pending:
                     slot.job, slot.started = pending.pop(0), time.monotonic()
                     slot.conn.send(slot.job)
-            busy = [s for s in slots if s.job is not None]
-            ready = wait([s.conn for s in busy], timeout=0.5)
+            watched = [s.conn for s in slots if s.job is not None or not s.ready]
+            ready = wait(watched, timeout=0.5)
             now = time.monotonic()
             for i, slot in enumerate(slots):
+                if not slot.ready:
+                    if slot.conn in ready:
+                        try:
+                            slot.ready = slot.conn.recv() == "ready"
+                        except EOFError:
+                            slots[i] = _Slot(ctx, target)
+                    continue
                 if slot.job is None:
                     continue
                 if slot.conn in ready:

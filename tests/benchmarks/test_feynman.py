@@ -29,7 +29,8 @@ def test_ai_feynman_ranges_and_srbench_noise():
     problem = load_problems("feynman", "I.12.1")[0]  # F = mu * Nn
     data, clean = generate(problem, 20_000, random_state=3)
     for variable in problem.variables:
-        assert variable.low <= data[variable.name].min() < data[variable.name].max() <= variable.high
+        values = data[variable.name]
+        assert variable.low <= values.min() < values.max() <= variable.high
     _, noisy = generate(problem, 20_000, noise=0.1, random_state=3)
     # The same seed draws the same inputs; the noise sd is 0.1 * RMS(y), to 2% on 20k points.
     ratio = np.std(noisy - clean) / (0.1 * np.sqrt(np.mean(clean**2)))
