@@ -187,7 +187,7 @@ def discover(
     model = fit_library(dataset, library, settings, started=started,
                         timings={"library": time.perf_counter() - t0})
     if isinstance(basis, str) and basis == "auto":
-        model = _other_routes(model, dataset, settings, started)
+        model = _other_routes(model, library, dataset, settings, started)
     log.info("Discovered %s", model)
     return model
 
@@ -198,12 +198,14 @@ def _bic(model: Model, n: int, extra: int, floor: float) -> float:
     return n * math.log(mse) + (len(model.terms) + extra) * math.log(n)
 
 
-def _other_routes(model: Model, dataset: Dataset, settings: _Settings,
+def _other_routes(model: Model, library: Library, dataset: Dataset, settings: _Settings,
                   started: float) -> Model:
     """Try a power law in log space and fits of transformed targets; keep the lowest BIC.
 
     Every alternative is judged on the original target, with its extra fitted
-    parameters (exponents, the choice of transform) charged to it.
+    parameters (exponents, the choice of transform) charged to it. The
+    transformed targets reuse ``library``, already built (with the user's
+    variable hints) and compiled for the first fit.
     """
     from ._strategies import TRANSFORMS, power_law
 
@@ -224,7 +226,6 @@ def _other_routes(model: Model, dataset: Dataset, settings: _Settings,
                 best, best_bic = alternative, score
         except (FitError, LibraryError):
             pass
-    library = None
     for name, forward, inverse in TRANSFORMS:
         if _exact_enough(best):
             break
@@ -232,8 +233,6 @@ def _other_routes(model: Model, dataset: Dataset, settings: _Settings,
             z = forward(dataset.y)
         if not np.all(np.isfinite(z)) or np.ptp(z) == 0:
             continue
-        if library is None:
-            library = auto_library(dataset.columns, dataset.inputs)
         shifted = replace(dataset, y=z)
         try:
             inner = fit_library(shifted, library, settings, started=started, timings={})
