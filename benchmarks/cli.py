@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--seeds", type=int, default=1, help="feynman: seeds per problem")
     bench.add_argument("--n-train", type=int, default=1000, help="feynman: training points")
     bench.add_argument("--workers", type=int, default=2, help="feynman: worker processes")
-    bench.add_argument("--problems", metavar="PATTERN", help="feynman: glob on problem names")
+    bench.add_argument("--problems", metavar="PATTERN", help="feynman: globs on names, a,b")
     bench.add_argument("--quick", action="store_true",
                        help="short training loops and 10^5 prediction points (smoke tests)")
 

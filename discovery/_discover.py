@@ -184,12 +184,31 @@ def discover(
                                 time_limit=time_limit, options=options)
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
-    model = fit_library(dataset, library, settings, started=started,
-                        timings={"library": time.perf_counter() - t0})
-    if isinstance(basis, str) and basis == "auto":
-        model = _other_routes(model, library, dataset, settings, started)
+    if not (isinstance(basis, str) and basis == "auto"):
+        model = fit_library(dataset, library, settings, started=started,
+                            timings={"library": time.perf_counter() - t0})
+    else:
+        # Every route is fitted unsimplified (sympy.simplify on a long losing
+        # expression can take a minute); only the winner is simplified.
+        search = replace(settings, simplify=False)
+        model = fit_library(dataset, library, search, started=started,
+                            timings={"library": time.perf_counter() - t0})
+        model = _other_routes(model, library, dataset, search, started)
+        if settings.simplify:
+            _simplify_model(model, started)
     log.info("Discovered %s", model)
     return model
+
+
+def _simplify_model(model: Model, started: float) -> None:
+    t = time.perf_counter()
+    model.expression = simplify_expression(model.expression)
+    model.metrics["complexity"] = model.complexity
+    timings = dict(model.info.get("timings") or {})  # type: ignore[call-overload]
+    timings["constants_simplify"] = timings.get("constants_simplify", 0.0) + (
+        time.perf_counter() - t)
+    timings["total"] = time.perf_counter() - started
+    model.info["timings"] = timings
 
 
 def _bic(model: Model, n: int, extra: int, floor: float) -> float:
@@ -200,32 +219,32 @@ def _bic(model: Model, n: int, extra: int, floor: float) -> float:
 
 def _other_routes(model: Model, library: Library, dataset: Dataset, settings: _Settings,
                   started: float) -> Model:
-    """Try a power law in log space and fits of transformed targets; keep the lowest BIC.
+    """Try power laws in log space and fits of transformed targets; keep the lowest BIC.
 
     Every alternative is judged on the original target, with its extra fitted
     parameters (exponents, the choice of transform) charged to it. The
     transformed targets reuse ``library``, already built (with the user's
     variable hints) and compiled for the first fit.
     """
-    from ._strategies import TRANSFORMS, power_law
+    from ._strategies import TRANSFORMS, power_laws
 
     n = dataset.n
     floor = 1e-20 * float(np.mean(dataset.y**2))
     best, best_bic = model, _bic(model, n, 0, floor)
     if _exact_enough(model):
         return model
-    shape = power_law(dataset)
-    if shape is not None:
-        term = sympy.Mul(*[f for f in sympy.Mul.make_args(shape) if not f.is_Number])
+    for shape, n_exponents in power_laws(dataset):
+        if _exact_enough(best):
+            break
         try:
-            alternative = fit_library(dataset, Library([term], spec="power law (log-space fit)"),
+            alternative = fit_library(dataset, Library([shape], spec="power law (log-space fit)"),
                                       settings, started=started, timings={})
-            alternative.metrics["strategy"] = "power law"
-            score = _bic(alternative, n, len(term.free_symbols), floor)
-            if score < best_bic:
-                best, best_bic = alternative, score
         except (FitError, LibraryError):
-            pass
+            continue
+        alternative.metrics["strategy"] = "power law"
+        score = _bic(alternative, n, n_exponents, floor)
+        if score < best_bic:
+            best, best_bic = alternative, score
     for name, forward, inverse in TRANSFORMS:
         if _exact_enough(best):
             break

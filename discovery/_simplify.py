@@ -8,14 +8,17 @@ from basis_library import term_complexity
 
 __all__ = ["simplify_expression", "round_floats", "round_significant"]
 
-_SIMPLIFY_LIMIT = 120  # nodes; sympy.simplify on larger expressions can take minutes
+# Node counts above which sympy.simplify and trigsimp are skipped: on longer
+# expressions they take tens of seconds and rarely shorten anything.
+_SIMPLIFY_LIMIT = 60
+_TRIGSIMP_LIMIT = 100
 
 
 def simplify_expression(expr: sympy.Expr) -> sympy.Expr:
     """The shortest of a few equivalent forms of ``expr``.
 
-    Tries ``trigsimp``, ``factor_terms`` (collect common factors) and, for
-    small expressions, ``sympy.simplify``; keeps the original on ties.
+    Tries ``factor_terms`` (collect common factors) and, for small
+    expressions, ``trigsimp`` and ``sympy.simplify``; keeps the original on ties.
 
     Examples
     --------
@@ -25,12 +28,14 @@ def simplify_expression(expr: sympy.Expr) -> sympy.Expr:
     v**2*sin(2*theta)/9
     """
     forms = [expr]
-    for transform in (sympy.factor_terms, sympy.trigsimp):
+    size = term_complexity(expr)
+    transforms = [sympy.factor_terms] + ([sympy.trigsimp] if size <= _TRIGSIMP_LIMIT else [])
+    for transform in transforms:
         try:
             forms.append(transform(expr))
         except (TypeError, ValueError, NotImplementedError, RecursionError):
             continue
-    if term_complexity(expr) <= _SIMPLIFY_LIMIT:
+    if size <= _SIMPLIFY_LIMIT:
         try:
             forms.append(sympy.simplify(expr))
         except (TypeError, ValueError, NotImplementedError, RecursionError):

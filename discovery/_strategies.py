@@ -2,7 +2,10 @@
 
 - **Power law**: for data whose target and inputs keep one sign,
   ``log|y| = c + Σ aᵢ log|xᵢ|`` by least squares, exponents snapped to small
-  rationals (AI Feynman's and SRBench's most common law shape).
+  rationals (AI Feynman's and SRBench's most common law shape), optionally
+  times factors of a monomial ``M`` chosen greedily in log space:
+  ``exp(b·M)``, ``(1 ± M)^b``, ``(M − 1)^b``, ``(exp(M) − 1)^b``, ``cosh(M)^b``,
+  ``tanh(M)^b`` (relativistic, Boltzmann and Langevin shapes).
 - **Target transforms** (AI Feynman's trick): fit ``y²``, ``1/y``, ``log y`` or
   ``√y`` with the library, then invert, for laws such as ``sqrt(x² + y²)``,
   ``1/(1/a + 1/b)`` and ``exp(-x/y)``.
@@ -10,6 +13,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 
@@ -20,7 +24,7 @@ from basis_library import as_symbols
 
 from ._data import Dataset
 
-__all__ = ["power_law", "TRANSFORMS"]
+__all__ = ["power_law", "power_laws", "TRANSFORMS"]
 
 #: (name, forward on the data, inverse on the fitted expression).
 TRANSFORMS = (
@@ -32,6 +36,24 @@ TRANSFORMS = (
 
 _MAX_DENOMINATOR = 3
 _SNAP_TOL = 0.02
+_MAX_MONOMIALS = 800
+_MAX_ROWS = 2000
+_MIN_SIGNED = 0.6  # share of rows where the target has its majority sign (noise may flip some)
+_MAX_SNAP_TOL = 0.1
+_MAX_EXPONENT = 6
+
+#: Factor families of a monomial ``M`` of the inputs: (log of the factor on the
+#: data, the factor as an expression, so that ``y ∝ Π xᵢ^aᵢ · factor^b``).
+#: ``exp`` stands for ``exp(b·M)``: its log is linear in ``M``.
+_FACTORS = (
+    ("exp", lambda m: m, sympy.exp),
+    ("1+M", np.log1p, lambda M: 1 + M),
+    ("1-M", lambda m: np.log(1 - m), lambda M: 1 - M),
+    ("M-1", lambda m: np.log(m - 1), lambda M: M - 1),
+    ("exp(M)-1", lambda m: np.log(np.expm1(m)), lambda M: sympy.exp(M) - 1),
+    ("cosh", lambda m: np.log(np.cosh(m)), sympy.cosh),
+    ("tanh", lambda m: np.log(np.tanh(m)), sympy.tanh),
+)
 
 
 def power_law(dataset: Dataset) -> sympy.Expr | None:
@@ -50,35 +72,217 @@ def power_law(dataset: Dataset) -> sympy.Expr | None:
     >>> power_law(data)
     0.0795774715459477*q1*q2/r**2
     """
-    y = dataset.y
+    shapes = power_laws(dataset, max_factors=0)
+    if not shapes:
+        return None
+    shape = shapes[0][0]
     X = dataset.matrix()
-    if not (np.all(y > 0) or np.all(y < 0)):
-        return None
-    signs = np.sign(X)
-    if not np.all(signs != 0) or not np.all(np.abs(signs.sum(axis=0)) == len(y)):
-        return None
-    A = np.column_stack([np.ones(len(y)), np.log(np.abs(X))])
-    b = np.log(np.abs(y))
-    coef, *_ = np.linalg.lstsq(A, b, rcond=None)
-    residual = b - A @ coef
-    if np.std(residual) > 0.05 * max(np.std(b), 1e-12):
-        return None  # not a power law: log-space R² below ~0.9975
-    exponents = []
-    for a in coef[1:]:
-        fraction = Fraction(float(a)).limit_denominator(_MAX_DENOMINATOR)
-        if abs(float(fraction) - a) > _SNAP_TOL:
-            return None
-        exponents.append(fraction)
-    symbols = as_symbols(dataset.inputs)
-    shape = sympy.Mul(*[s ** sympy.Rational(f.numerator, f.denominator)
-                        for s, f in zip(symbols, exponents) if f != 0])
-    with np.errstate(all="ignore"):
-        basis = np.prod([np.abs(X[:, j]) ** float(f) for j, f in enumerate(exponents)], axis=0)
-        basis = basis * np.prod([np.sign(X[:, j]) ** f.numerator
-                                 for j, f in enumerate(exponents)], axis=0)
-    if not np.all(np.isfinite(basis)) or not np.any(basis):
+    basis = _evaluate(shape, dataset)
+    y = dataset.y
+    if basis is None or X.size == 0:
         return None
     scale = float(basis @ y / (basis @ basis))
     if not math.isfinite(scale) or scale == 0:
         return None
     return sympy.Float(scale, 15) * shape
+
+
+def _evaluate(shape: sympy.Expr, dataset: Dataset) -> np.ndarray | None:
+    symbols = as_symbols(dataset.inputs)
+    with np.errstate(all="ignore"):
+        f = sympy.lambdify(symbols, shape, "numpy")
+        values = np.broadcast_to(np.asarray(f(*dataset.matrix().T), dtype=float),
+                                 (dataset.n,))
+    if not np.all(np.isfinite(values)) or not np.any(values):
+        return None
+    return values
+
+
+def power_laws(dataset: Dataset, max_factors: int = 2) -> list[tuple[sympy.Expr, int]]:
+    """Shapes ``Π xᵢ^aᵢ · Π fₖ(Mₖ)^bₖ`` fitted in log space, with their parameter counts.
+
+    ``Mₖ`` is a monomial of the inputs with exponents in {−1, 0, 1} (or their
+    doubles, up to two inputs) and ``fₖ`` one of ``exp``, ``1 ± M``, ``M − 1``,
+    ``exp(M) − 1``, ``cosh``, ``tanh``: relativistic factors ``1/sqrt(1 − v²/c²)``,
+    ``1/(γ − 1)``, Boltzmann factors ``exp(−mgx/kT)``, ``tanh(μB/kT)``. Factors
+    are chosen greedily (the largest drop in log-space RSS), up to
+    ``max_factors``; each prefix of the path whose exponents all snap to small
+    rationals is returned, the plain power law first. Empty where the target
+    or an input changes sign.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from discovery import prepare
+    >>> rng = np.random.default_rng(0)
+    >>> m0, v, c = rng.uniform(1, 5, 300), rng.uniform(1, 2, 300), rng.uniform(3, 10, 300)
+    >>> data = prepare({"m0": m0, "v": v, "c": c, "m": m0 / np.sqrt(1 - v**2 / c**2)}, "m")
+    >>> power_laws(data)[-1]
+    (m0/sqrt(1 - v**2/c**2), 4)
+    """
+    y = dataset.y
+    X = dataset.matrix()
+    sign = 1.0 if np.sum(y > 0) >= np.sum(y < 0) else -1.0
+    keep = sign * y > 0
+    if len(y) < 3 or keep.mean() < _MIN_SIGNED:
+        return []
+    signs = np.sign(X)
+    if not np.all(signs != 0) or not np.all(np.abs(signs.sum(axis=0)) == len(y)):
+        return []
+    rows = np.flatnonzero(keep)
+    if len(rows) > _MAX_ROWS:
+        rows = np.random.default_rng(0).choice(rows, _MAX_ROWS, replace=False)
+    # Weighted by |y|: log-space residuals are relative errors, so this is the
+    # linearisation of least squares on the original scale (noise on y, not log y).
+    w = np.abs(y[rows]) / np.max(np.abs(y[rows]))
+    logs = np.log(np.abs(X[rows]))
+    b = np.log(np.abs(y[rows])) * w
+    A = np.column_stack([np.ones(len(rows)), logs]) * w[:, None]
+    path: list[list[int]] = [[]]  # factor sets to try, as columns of ``features``
+    features, labels = np.empty((len(rows), 0)), []
+    if max_factors > 0 and not _fits_exactly(A, b):
+        features, labels = _factor_features(np.abs(X[rows]))
+        features *= w[:, None]
+        picks: list[int] = []
+        for _ in range(max_factors):
+            pick = _best_addition(np.column_stack([A, features[:, picks]]), b, features)
+            if pick is None:
+                break
+            picks.append(pick)
+            path.append(list(picks))
+            if _fits_exactly(np.column_stack([A, features[:, picks]]), b):
+                break
+        if max_factors >= 2 and len(picks) == 2 and not _fits_exactly(
+                np.column_stack([A, features[:, picks]]), b):
+            pair = _best_pair(A, b, features)
+            if len(pair) == 2 and set(pair) != set(picks):
+                path.append(pair)
+    symbols = as_symbols(dataset.inputs)
+    shapes: list[tuple[sympy.Expr, int]] = []
+    for columns in path:
+        shape = _snapped_shape(np.column_stack([A, features[:, columns]]), b, symbols,
+                               [labels[j] for j in columns])
+        if shape is None:
+            continue
+        shape = -shape if sign < 0 else shape
+        if shape not in [s for s, _ in shapes] and _evaluate(shape, dataset) is not None:
+            shapes.append((shape, X.shape[1] + len(columns)))
+    return shapes
+
+
+def _fits_exactly(A: np.ndarray, b: np.ndarray) -> bool:
+    coef, *_ = np.linalg.lstsq(A, b, rcond=None)
+    return float(np.sum((b - A @ coef) ** 2)) <= 1e-24 * max(float(b @ b), 1e-300)
+
+
+def _monomials(d: int) -> list[tuple[int, ...]]:
+    """Exponent vectors in {−1, 0, 1}^d by increasing support, whole levels within budget."""
+    out: list[tuple[int, ...]] = []
+    for k in range(1, d + 1):
+        level = []
+        for index in itertools.combinations(range(d), k):
+            for signs in itertools.product((-1, 1), repeat=k):
+                e = [0] * d
+                for i, s in zip(index, signs):
+                    e[i] = s
+                level.append(tuple(e))
+        if out and len(out) + len(level) > _MAX_MONOMIALS:
+            break
+        out += level
+    out += [tuple(2 * a for a in e) for e in out if sum(map(abs, e)) <= 2]
+    return out
+
+
+def _factor_features(absX: np.ndarray) -> tuple[np.ndarray, list[tuple[int, tuple[int, ...]]]]:
+    """Log-space columns of every factor family on every monomial that is finite and varies."""
+    columns, labels = [], []
+    logs = np.log(absX)
+    for e in _monomials(absX.shape[1]):
+        with np.errstate(all="ignore"):
+            m = np.exp(logs @ np.asarray(e, dtype=float))
+            for f, (_, forward, _) in enumerate(_FACTORS):
+                column = forward(m)
+                if np.all(np.isfinite(column)) and np.ptp(column) > 1e-9 * (
+                        1 + np.max(np.abs(column))):
+                    columns.append(column)
+                    labels.append((f, e))
+    if not columns:
+        return np.empty((absX.shape[0], 0)), []
+    return np.column_stack(columns), labels
+
+
+def _best_addition(A: np.ndarray, b: np.ndarray, F: np.ndarray) -> int | None:
+    """The column of ``F`` that lowers the least-squares RSS of ``b`` on ``A`` the most."""
+    if F.shape[1] == 0:
+        return None
+    Q, _ = np.linalg.qr(A)
+    r = b - Q @ (Q.T @ b)
+    Fr = F - Q @ (Q.T @ F)
+    norms = np.einsum("ij,ij->j", Fr, Fr)
+    usable = norms > 1e-10 * np.einsum("ij,ij->j", F, F)
+    if not np.any(usable):
+        return None
+    gain = np.where(usable, (r @ Fr) ** 2 / np.where(usable, norms, 1.0), -np.inf)
+    return int(np.argmax(gain))
+
+
+def _best_pair(A: np.ndarray, b: np.ndarray, F: np.ndarray, top: int = 40) -> list[int]:
+    """The two columns of ``F`` (among the ``top`` best singly) that lower the RSS the most.
+
+    Forward selection can open with a factor that only approximates the law
+    (``exp(v/c)`` for ``sqrt((1 + v/c)/(1 − v/c))``) and then cannot finish it;
+    the exact pair is found among the best single columns.
+    """
+    Q, _ = np.linalg.qr(A)
+    r = b - Q @ (Q.T @ b)
+    Fr = F - Q @ (Q.T @ F)
+    norms = np.einsum("ij,ij->j", Fr, Fr)
+    usable = norms > 1e-10 * np.einsum("ij,ij->j", F, F)
+    gain = np.where(usable, (r @ Fr) ** 2 / np.where(usable, norms, 1.0), -np.inf)
+    best = [int(j) for j in np.argsort(-gain)[:top] if usable[j]]
+    if len(best) < 2:
+        return best
+    G = Fr[:, best].T @ Fr[:, best]
+    c = Fr[:, best].T @ r
+    i, j = np.triu_indices(len(best), 1)
+    det = G[i, i] * G[j, j] - G[i, j] ** 2
+    ok = det > 1e-10 * G[i, i] * G[j, j]
+    with np.errstate(all="ignore"):
+        pair_gain = (G[j, j] * c[i] ** 2 - 2 * G[i, j] * c[i] * c[j] + G[i, i] * c[j] ** 2) / det
+    pair_gain = np.where(ok, pair_gain, -np.inf)
+    k = int(np.argmax(pair_gain))
+    return [best[i[k]], best[j[k]]]
+
+
+def _snap(value: float, tolerance: float) -> Fraction | None:
+    fraction = Fraction(float(value)).limit_denominator(_MAX_DENOMINATOR)
+    if abs(fraction) > _MAX_EXPONENT or abs(float(fraction) - value) > tolerance:
+        return None
+    return fraction
+
+
+def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ...],
+                   factors: list[tuple[int, tuple[int, ...]]]) -> sympy.Expr | None:
+    """The shape with every exponent snapped within max(0.02, 3 SE) (at most 0.1), or None."""
+    coef, *_ = np.linalg.lstsq(A, b, rcond=None)
+    residual = b - A @ coef
+    if np.std(residual) > 0.05 * max(np.std(b), 1e-12):
+        return None  # not this shape: log-space R² below ~0.9975
+    dof = max(len(b) - A.shape[1], 1)
+    with np.errstate(all="ignore"):
+        covariance = np.linalg.pinv(A.T @ A) * float(residual @ residual) / dof
+    se = np.sqrt(np.clip(np.diag(covariance), 0, None))
+    snapped = [_snap(a, min(max(_SNAP_TOL, 3 * e), _MAX_SNAP_TOL))
+               for a, e in zip(coef[1:], se[1:])]
+    if any(f is None for f in snapped):
+        return None
+    rational = [sympy.Rational(f.numerator, f.denominator) for f in snapped]  # type: ignore[union-attr]
+    d = len(symbols)
+    shape = sympy.Mul(*[s**a for s, a in zip(symbols, rational[:d])])
+    for (family, e), power in zip(factors, rational[d:]):
+        if power == 0:
+            continue
+        monomial = sympy.Mul(*[s**a for s, a in zip(symbols, e)])
+        factor = _FACTORS[family][2]
+        shape *= sympy.exp(power * monomial) if family == 0 else factor(monomial) ** power
+    return shape if not shape.is_Number else None

@@ -107,7 +107,9 @@ def _srsd(level: str) -> list[Problem]:
 
 
 def load_problems(set_name: str = "feynman", pattern: str | None = None) -> list[Problem]:
-    """The problems of one set (or ``"all"``), optionally filtered by a glob on the name.
+    """The problems of one set (or ``"all"``), optionally filtered by globs on the name.
+
+    ``pattern`` is one glob or several separated by commas (``"I.10.7,II.*"``).
 
     Examples
     --------
@@ -127,7 +129,8 @@ def load_problems(set_name: str = "feynman", pattern: str | None = None) -> list
         raise DataError(f"Unknown Feynman set {set_name!r}; expected one of "
                         f"{', '.join(SETS)} or all.")
     if pattern:
-        problems = [p for p in problems if fnmatch.fnmatch(p.name, pattern)]
+        globs = [g.strip() for g in pattern.split(",") if g.strip()]
+        problems = [p for p in problems if any(fnmatch.fnmatch(p.name, g) for g in globs)]
     return problems
 
 
