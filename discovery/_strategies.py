@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
@@ -45,7 +46,8 @@ _MAX_EXPONENT = 6
 #: Factor families of a monomial ``M`` of the inputs: (log of the factor on the
 #: data, the factor as an expression, so that ``y ∝ Π xᵢ^aᵢ · factor^b``).
 #: ``exp`` stands for ``exp(b·M)``: its log is linear in ``M``.
-_FACTORS = (
+_FACTORS: tuple[tuple[str, Callable[[np.ndarray], np.ndarray],
+                      Callable[[sympy.Expr], sympy.Expr]], ...] = (
     ("exp", lambda m: m, sympy.exp),
     ("1+M", np.log1p, lambda M: 1 + M),
     ("1-M", lambda m: np.log(1 - m), lambda M: 1 - M),
@@ -139,7 +141,8 @@ def power_laws(dataset: Dataset, max_factors: int = 2) -> list[tuple[sympy.Expr,
     b = np.log(np.abs(y[rows])) * w
     A = np.column_stack([np.ones(len(rows)), logs]) * w[:, None]
     path: list[list[int]] = [[]]  # factor sets to try, as columns of ``features``
-    features, labels = np.empty((len(rows), 0)), []
+    features = np.empty((len(rows), 0))
+    labels: list[tuple[int, tuple[int, ...]]] = []
     if max_factors > 0 and not _fits_exactly(A, b):
         features, labels = _factor_features(np.abs(X[rows]))
         features *= w[:, None]
