@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--sizes", help="sample efficiency: shot counts, e.g. 30,100,300,1000")
     bench.add_argument("--repeats", type=int, default=3, help="seeds per size (default 3)")
     bench.add_argument("--methods", default="sparse",
-                       help="this project's methods to compare: sparse,operon,pysr "
+                       help="this project's methods to compare: sparse,operon,gplearn,pysr "
                             "(default sparse)")
     bench.add_argument("--time-limit", type=float, metavar="S",
                        help="seconds for each genetic search (default 20 Operon, 60 PySR)")
@@ -38,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--seeds", type=int, default=1, help="feynman: seeds per problem")
     bench.add_argument("--n-train", type=int, default=1000, help="feynman: training points")
     bench.add_argument("--workers", type=int, default=2, help="feynman: worker processes")
+    bench.add_argument("--dask", metavar="ADDRESS",
+                       help="feynman: run on the Dask cluster at ADDRESS (tcp://host:8786)")
     bench.add_argument("--problems", metavar="PATTERN", help="feynman: globs on names, a,b")
     bench.add_argument("--quick", action="store_true",
                        help="short training loops and 10^5 prediction points (smoke tests)")
@@ -71,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
             raise DiscoveryError(f"--n must be at least 10; got {args.n}.")
         sizes = _sizes(args.sizes)
         methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-        unknown = sorted(set(methods) - {"sparse", "operon", "pysr"})
+        unknown = sorted(set(methods) - {"sparse", "operon", "gplearn", "pysr"})
         if unknown:
             raise DiscoveryError(f"--methods: unknown {', '.join(unknown)}; expected some of "
                                  "sparse, operon, pysr.")
@@ -121,7 +123,7 @@ def _feynman(args: argparse.Namespace, out: Path, progress: bool) -> int:
     time_limit = 30.0 if args.time_limit is None else args.time_limit
     records = run_suite(problems, noises=noises, methods=methods, seeds=args.seeds,
                         n_train=args.n_train, time_limit=time_limit, workers=args.workers,
-                        out=out, progress=progress)
+                        out=out, progress=progress, dask=args.dask)
     print(summarise(records).to_string(index=False, float_format=lambda x: f"{x:.1f}",
                                        formatters={"noise": "{:g}".format}))
     paths = [out / "results.jsonl", *write_summary(records, out)]

@@ -35,7 +35,7 @@ __all__ = ["discover", "METHODS", "SOLVERS"]
 
 log = logging.getLogger(__name__)
 
-METHODS = ("sparse", "operon", "pysr")
+METHODS = ("sparse", "operon", "gplearn", "pysr")
 PRUNE_BEST = 5
 SOLVERS = ("auto", "greedy", "lasso", "stlsq")
 
@@ -98,7 +98,8 @@ def discover(
         a :class:`~basis_library.Library`, or a list of term strings.
     method
         ``"sparse"`` (the basis library and sparse regression), ``"operon"``
-        (genetic search with pyoperon, offline) or ``"pysr"`` (PySR, run in a
+        (genetic search with pyoperon, offline), ``"gplearn"`` (gplearn's
+        genetic programming, SRBench's baseline) or ``"pysr"`` (PySR, run in a
         separate process; needs Julia). ``basis`` and ``solver`` apply to
         ``"sparse"``.
     solver
@@ -118,7 +119,8 @@ def discover(
     random_state
         Seed for the CV folds and the genetic backends.
     time_limit
-        Seconds for a genetic backend's search (default 20 for Operon, 60 for PySR).
+        Seconds for a genetic backend's search (default 20 for Operon and
+        gplearn, 60 for PySR).
     max_evaluations
         An evaluation budget for a genetic backend (Operon's ``max_evaluations``,
         PySR's ``max_evals``); the search stops at whichever budget ends first.
@@ -178,6 +180,9 @@ def discover(
             if not isinstance(max_evaluations, (int, np.integer)) or max_evaluations < 1:
                 raise FitError(f"max_evaluations must be a positive integer; "
                                f"got {max_evaluations!r}.")
+            if method == "gplearn":
+                raise FitError("max_evaluations is not available for gplearn; "
+                               "bound it with time_limit or backend_options={'generations': N}.")
             options.setdefault("max_evaluations" if method == "operon" else "max_evals",
                                int(max_evaluations))
         return discover_genetic(dataset, method, settings, started=started, polish=polish,

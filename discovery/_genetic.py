@@ -124,6 +124,12 @@ def discover_genetic(dataset: Dataset, method: str, settings: _Settings, *, star
         result = run_operon(dataset.matrix(), dataset.y, dataset.inputs,
                             time_limit=20.0 if time_limit is None else time_limit,
                             random_state=settings.random_state, options=options)
+    elif method == "gplearn":
+        from ._gplearn import run_gplearn
+
+        result = run_gplearn(dataset.matrix(), dataset.y, dataset.inputs,
+                             time_limit=20.0 if time_limit is None else time_limit,
+                             random_state=settings.random_state, options=options)
     elif method == "pysr":
         from ._pysr import run_pysr
 

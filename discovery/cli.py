@@ -99,7 +99,7 @@ def build_parser() -> _Parser:
                      help="library spec, e.g. 'poly(degree=3) * (1 + fourier(theta, 3))', "
                           "or @FILE of terms (default: auto)")
     fit.add_argument("--constants", help="named constants to recognise, e.g. g=9.81")
-    fit.add_argument("--method", default="sparse", choices=["sparse", "operon", "pysr"],
+    fit.add_argument("--method", default="sparse", choices=["sparse", "operon", "gplearn", "pysr"],
                      help="sparse basis fit (default), or genetic search with Operon or PySR")
     fit.add_argument("--time-limit", type=float, metavar="S",
                      help="seconds for a genetic search (default 20 Operon, 60 PySR)")

@@ -7,6 +7,11 @@ and is recorded as a timeout, so a hung simplify or backend cannot stall the
 suite. Every finished job is appended to a JSON-lines file in one ``write``
 on a descriptor opened with ``O_APPEND`` and then fsynced, so an interrupted
 run loses nothing already reported and a rerun skips what is done.
+
+:func:`run_dask` runs the same jobs on a Dask distributed cluster: each task
+starts the job in a child Python process on its worker and kills it at the
+limit, so the limit holds there too; results come back to the caller, which
+appends them to the same file.
 """
 
 from __future__ import annotations
@@ -14,13 +19,15 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ResultsFile", "run_pool"]
+__all__ = ["ResultsFile", "run_pool", "run_dask", "run_isolated"]
 
 Job = dict[str, Any]
 Record = dict[str, Any]
@@ -148,3 +155,58 @@ def run_pool(jobs: Iterable[Job], target: Callable[[Job], Record], *, workers: i
     finally:
         for slot in slots:
             slot.stop()
+
+
+def _name_of(target: Callable[[Job], Record]) -> str:
+    return f"{target.__module__}:{target.__qualname__}"
+
+
+def run_isolated(target: str, job: Job, limit_s: float) -> Record:
+    """``target(job)`` (``"module:function"``) in a child Python process, killed at ``limit_s``.
+
+    Used on Dask workers, whose processes may be daemonic (so cannot use
+    :mod:`multiprocessing` children); a plain subprocess works everywhere.
+    """
+    started = time.perf_counter()
+    # The child sees the modules its parent sees.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    try:
+        done = subprocess.run([sys.executable, "-m", "benchmarks._isolated", target],
+                              input=json.dumps(job, default=str), capture_output=True,
+                              text=True, timeout=limit_s, env=env)
+    except subprocess.TimeoutExpired:
+        return {"status": "timeout", "wall_s": time.perf_counter() - started}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"status": f"error: worker process failed: {tail}"[:500],
+                "wall_s": time.perf_counter() - started}
+    record: Record = json.loads(lines[-1])
+    return record
+
+
+def run_dask(jobs: Iterable[Job], target: Callable[[Job], Record], *, address: str,
+             limit_s: Callable[[Job], float], on_result: Callable[[Job, Record], None]) -> None:
+    """Run ``target(job)`` for every job on the Dask cluster at ``address``.
+
+    The workers need this package installed (same version). Each job runs in
+    a child process on its worker under ``limit_s(job)`` seconds; results are
+    reported through ``on_result`` in the caller's process as they finish.
+    """
+    from discovery._optional import optional_import
+
+    distributed = optional_import("distributed", "dask", purpose="--dask")
+    pending = list(jobs)
+    if not pending:
+        return
+    name = _name_of(target)
+    with distributed.Client(address) as client:
+        futures = {client.submit(run_isolated, name, job, limit_s(job), pure=False): job
+                   for job in pending}
+        for future in distributed.as_completed(futures):
+            job = futures[future]
+            try:
+                record = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker is one failed job
+                record = {"status": f"error: dask: {type(exc).__name__}: {exc}"[:500]}
+            on_result(job, record)

@@ -1,8 +1,8 @@
 """The Feynman suite: jobs, per-run metrics, the summary beside the published figures.
 
 Run: ``discover benchmark feynman [--set feynman|bonus|srsd-easy|srsd-medium|srsd-hard|all]
-[--noise 0,0.001,0.01,0.1] [--methods sparse,operon,pysr] [--seeds N] [--n-train 1000]
-[--time-limit S] [--workers N] [--out DIR] [--problems PATTERN]``
+[--noise 0,0.001,0.01,0.1] [--methods sparse,operon,gplearn,pysr] [--seeds N] [--n-train 1000]
+[--time-limit S] [--workers N | --dask ADDRESS] [--out DIR] [--problems PATTERN]``
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from tqdm.auto import tqdm
 from basis_library import term_complexity
 
 from .problems import Problem, generate, load_problems
-from .runner import ResultsFile, run_pool
+from .runner import ResultsFile, run_dask, run_pool
 
 __all__ = ["PUBLISHED", "make_jobs", "run_job", "run_suite", "summarise", "METHODS"]
 
 log = logging.getLogger(__name__)
 
-METHODS = ("sparse", "operon", "pysr")
+METHODS = ("sparse", "operon", "gplearn", "pysr")
 #: SRBench 2021 symbolic solution rates (%) on the Feynman problems, noise 0 / 0.001 /
 #: 0.01 / 0.1; PySR from an independent run with 90 s on one core.
 PUBLISHED = {
@@ -100,8 +100,12 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 
 def run_suite(problems: Sequence[Problem], *, noises: Sequence[float], methods: Sequence[str],
               seeds: int, n_train: int, time_limit: float, workers: int, out: Path,
-              progress: bool = True) -> list[dict[str, Any]]:
-    """Run every job not yet in ``out/results.jsonl``; return all records."""
+              progress: bool = True, dask: str | None = None) -> list[dict[str, Any]]:
+    """Run every job not yet in ``out/results.jsonl``; return all records.
+
+    Jobs run on ``workers`` local processes, or on the Dask cluster at the
+    address ``dask`` when one is given.
+    """
     results = ResultsFile(out / "results.jsonl")
     done = results.done()
     jobs = make_jobs(problems, noises, methods, seeds, n_train, time_limit)
@@ -124,7 +128,10 @@ def run_suite(problems: Sequence[Problem], *, noises: Sequence[float], methods: 
         return budget + _GRACE_S
 
     try:
-        run_pool(todo, run_job, workers=workers, limit_s=limit, on_result=on_result)
+        if dask:
+            run_dask(todo, run_job, address=dask, limit_s=limit, on_result=on_result)
+        else:
+            run_pool(todo, run_job, workers=workers, limit_s=limit, on_result=on_result)
     finally:
         bar.close()
     keys = {j["key"] for j in jobs}

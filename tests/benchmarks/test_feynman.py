@@ -8,7 +8,7 @@ import pytest
 from pool_targets import failing, sleepy
 
 from benchmarks.feynman import SETS, generate, load_problems
-from benchmarks.feynman.runner import ResultsFile, run_pool
+from benchmarks.feynman.runner import ResultsFile, run_dask, run_isolated, run_pool
 from discovery.cli import main
 
 
@@ -95,3 +95,42 @@ def test_unknown_set_and_method_are_one_line_errors(capsys):
     assert main(["benchmark", "feynman", "--methods", "sparse,gp"]) == 2
     assert "unknown gp" in capsys.readouterr().err
     assert set(SETS) >= {"feynman", "bonus"}
+
+
+def test_an_isolated_job_is_killed_at_its_limit_and_errors_are_records():
+    started = time.monotonic()
+    assert run_isolated("pool_targets:sleepy", {"sleep": 0.1}, 60)["status"] == "ok"
+    assert run_isolated("pool_targets:sleepy", {"sleep": 600}, 5)["status"] == "timeout"
+    failed = run_isolated("pool_targets:failing", {}, 60)["status"]
+    assert failed.startswith("error: ValueError: broken job"), failed
+    assert time.monotonic() - started < 90
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] not installed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        yield cluster
+
+
+def test_dask_runs_jobs_under_the_same_limit(dask_cluster):
+    got = {}
+    run_dask([{"key": "quick", "sleep": 0.1}, {"key": "hung", "sleep": 600},
+              {"key": "bad"}], sleepy, address=dask_cluster.scheduler_address,
+             limit_s=lambda job: 5.0,
+             on_result=lambda job, record: got.__setitem__(job["key"], record))
+    assert got["quick"]["status"] == "ok" and got["hung"]["status"] == "timeout"
+    assert got["bad"]["status"].startswith("error"), got["bad"]
+
+
+def test_the_command_runs_on_a_dask_cluster_and_resumes(dask_cluster, tmp_path, capsys):
+    out = tmp_path / "feyn"
+    argv = ["benchmark", "feynman", "--problems", "I.12.1,I.12.5", "--noise", "0", "--out",
+            str(out), "--dask", dask_cluster.scheduler_address]
+    assert main(argv) == 0
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert sorted(r["name"] for r in records) == ["I.12.1", "I.12.5"]
+    assert all(r["status"] == "ok" and r["symbolic"] for r in records), records
+    assert main(argv) == 0
+    assert len((out / "results.jsonl").read_text().splitlines()) == 2
