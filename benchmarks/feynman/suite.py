@@ -82,9 +82,11 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     data = {**train_x, "__y__": train_y}
     method = job["method"]
+    # One core per job: Operon's threads would otherwise compete with the other workers.
+    options = {"n_threads": 1} if method == "operon" else None
     model = discover(data, target="__y__", method=method, device="cpu",
                      random_state=job["seed"], time_limit=job["time_limit"],
-                     polish=False if method != "sparse" else True)
+                     polish=False if method != "sparse" else True, backend_options=options)
     seconds = time.perf_counter() - started
     prediction = model.predict(test_x)
     residual = test_y - prediction
