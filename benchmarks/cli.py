@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from discovery.cli import comma_list
+
 __all__ = ["register"]
 
 
@@ -72,11 +74,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.n < 10:
             raise DiscoveryError(f"--n must be at least 10; got {args.n}.")
         sizes = _sizes(args.sizes)
-        methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-        unknown = sorted(set(methods) - {"sparse", "operon", "gplearn", "pysr"})
-        if unknown:
-            raise DiscoveryError(f"--methods: unknown {', '.join(unknown)}; expected some of "
-                                 "sparse, operon, pysr.")
+        methods = _methods(args.methods)
         run = run_cannon(args.n, seed=args.seed, device=args.device, quick=args.quick,
                          n_predict=100_000 if args.quick else 1_000_000, progress=progress,
                          methods=methods, time_limit=args.time_limit)
@@ -92,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
 
         if not args.target:
             raise DiscoveryError("benchmark on a file needs --target COL.")
-        inputs = [s.strip() for s in args.inputs.split(",")] if args.inputs else None
+        inputs = comma_list(args.inputs) or None
         rows, paths = run_dataset(args.what, args.target, inputs=inputs,
                                   extrapolate=args.extrapolate, seed=args.seed,
                                   device=args.device, quick=args.quick, out=out)
@@ -101,22 +99,29 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _methods(text: str) -> list[str]:
+    from discovery import METHODS, DiscoveryError
+
+    methods = comma_list(text)
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise DiscoveryError(f"--methods: unknown {', '.join(unknown)}; expected some of "
+                             f"{', '.join(METHODS)}.")
+    return methods
+
+
 def _feynman(args: argparse.Namespace, out: Path, progress: bool) -> int:
     from discovery import DiscoveryError
 
     from .feynman import load_problems
-    from .feynman.suite import METHODS, run_suite, summarise, write_summary
+    from .feynman.suite import run_suite, summarise, write_summary
 
     try:
         noises = [float(x) for x in args.noise.split(",") if x.strip()]
     except ValueError as exc:
         raise DiscoveryError(f"--noise expects comma-separated numbers; got {args.noise!r}.") \
             from exc
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        raise DiscoveryError(f"--methods: unknown {', '.join(unknown)}; expected some of "
-                             f"{', '.join(METHODS)}.")
+    methods = _methods(args.methods)
     problems = load_problems(args.set, args.problems)
     if not problems:
         raise DiscoveryError(f"No problem of set {args.set!r} matches {args.problems!r}.")

@@ -66,6 +66,17 @@ def _check_options(parser: _Parser, tokens: list[str]) -> None:
             parser.error(f"unrecognized arguments: {name}")
 
 
+def comma_list(text: str | None) -> list[str]:
+    """``"a, b,,c"`` → ``["a", "b", "c"]``; None or empty → ``[]``.
+
+    Examples
+    --------
+    >>> comma_list(" v, theta,")
+    ['v', 'theta']
+    """
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
 def _constants(text: str | None) -> dict[str, float]:
     out: dict[str, float] = {}
     for item in filter(None, (text or "").split(",")):
@@ -219,7 +230,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     from . import discover
 
-    inputs = [s.strip() for s in args.inputs.split(",") if s.strip()] if args.inputs else None
+    inputs = comma_list(args.inputs) or None
     constants = _constants(args.constants)
     model = discover(args.data, target=args.target, inputs=inputs, basis=args.basis,
                      method=args.method, solver=args.solver, selection=args.selection,
@@ -234,7 +245,7 @@ def _import_pysr(args: argparse.Namespace) -> int:
 
     if args.data and not args.target:
         raise DiscoveryError("import-pysr with --data needs --target COL.")
-    inputs = [s.strip() for s in args.inputs.split(",") if s.strip()] if args.inputs else None
+    inputs = comma_list(args.inputs) or None
     constants = _constants(args.constants)
     model = from_pysr(args.path, args.data, args.target, inputs, polish=not args.no_polish,
                       constants=constants)

@@ -24,11 +24,10 @@ from basis_library import term_complexity
 from .problems import Problem, generate, load_problems
 from .runner import ResultsFile, run_dask, run_pool
 
-__all__ = ["PUBLISHED", "make_jobs", "run_job", "run_suite", "summarise", "METHODS"]
+__all__ = ["PUBLISHED", "make_jobs", "run_job", "run_suite", "summarise"]
 
 log = logging.getLogger(__name__)
 
-METHODS = ("sparse", "operon", "gplearn", "pysr")
 #: SRBench 2021 symbolic solution rates (%) on the Feynman problems, noise 0 / 0.001 /
 #: 0.01 / 0.1; PySR from an independent run with 90 s on one core.
 PUBLISHED = {
