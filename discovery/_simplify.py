@@ -11,7 +11,7 @@ __all__ = ["simplify_expression", "round_floats", "round_significant"]
 # Node counts above which sympy.simplify and trigsimp are skipped: on longer
 # expressions they take tens of seconds and rarely shorten anything.
 _SIMPLIFY_LIMIT = 60
-_TRIGSIMP_LIMIT = 100
+_TRIGSIMP_LIMIT = 60
 
 
 def simplify_expression(expr: sympy.Expr) -> sympy.Expr:
@@ -29,7 +29,9 @@ def simplify_expression(expr: sympy.Expr) -> sympy.Expr:
     """
     forms = [expr]
     size = term_complexity(expr)
-    transforms = [sympy.factor_terms] + ([sympy.trigsimp] if size <= _TRIGSIMP_LIMIT else [])
+    trig = expr.has(sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc)
+    transforms = [sympy.factor_terms] + (
+        [sympy.trigsimp] if trig and size <= _TRIGSIMP_LIMIT else [])
     for transform in transforms:
         try:
             forms.append(transform(expr))
