@@ -137,3 +137,37 @@ def test_ten_inputs_interaction_and_square(rng, noise):
     y = y + noise * y.std() * rng.normal(size=y.size)
     model = discover(X, target=y, device="cpu")
     assert check(model, "x0*x3 + x7**2").exact, model.expression
+
+
+FACTOR_LAWS = {
+    # name: (ranges, function, truth); power laws times a factor of a monomial
+    "relativistic mass": (
+        {"m0": (1, 5), "v": (1, 2), "c": (3, 10)},
+        lambda d: d["m0"] / np.sqrt(1 - d["v"] ** 2 / d["c"] ** 2), "m0/sqrt(1 - v**2/c**2)"),
+    "Boltzmann factor": (
+        {"n0": (1, 5), "m": (1, 5), "x": (1, 5), "T": (1, 5)},
+        lambda d: d["n0"] * np.exp(-d["m"] * d["x"] / d["T"]), "n0*exp(-m*x/T)"),
+    "Langevin": (
+        {"mu": (1, 5), "rho": (1, 5), "B": (1, 5), "T": (1, 5)},
+        lambda d: d["mu"] * d["rho"] * np.tanh(d["mu"] * d["B"] / d["T"]),
+        "mu*rho*tanh(mu*B/T)"),
+    "shifted denominator": (
+        {"V": (1, 5), "p": (1, 5), "gamma": (2, 5)},
+        lambda d: d["V"] * d["p"] / (d["gamma"] - 1), "V*p/(gamma - 1)"),
+}
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.01])
+@pytest.mark.parametrize("law", list(FACTOR_LAWS))
+def test_power_laws_with_a_factor_of_a_monomial(law, noise):
+    ranges, function, truth = FACTOR_LAWS[law]
+    rng = np.random.default_rng(3)
+    data = _uniform(rng, 1000, **ranges)
+    y = function(data)
+    data["y"] = y + noise * np.sqrt(np.mean(y**2)) * rng.normal(size=y.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = discover(data, target="y", device="cpu")
+    positive = list(ranges)
+    assert check(model, truth, significant=3, positive=positive).symbolic, \
+        f"{law}: got {model.expression}"
