@@ -14,6 +14,7 @@ import sympy
 import torch
 
 from basis_library import (
+    Design,
     FitError,
     Library,
     LibraryError,
@@ -26,7 +27,7 @@ from basis_library import (
 
 from ._constants import recognise
 from ._data import Dataset, prepare
-from ._select import backward_prune, choose, pareto_front, score_candidates
+from ._select import backward_prune, choose, ebic, pareto_front, score_candidates
 from ._simplify import simplify_expression
 from ._sparse import candidate_supports, scale_columns
 from .model import Model, ModelTerm
@@ -196,9 +197,11 @@ def discover(
         # Every route is fitted unsimplified (sympy.simplify on a long losing
         # expression can take a minute); only the winner is simplified.
         search = replace(settings, simplify=False)
-        model = fit_library(dataset, library, search, started=started,
-                            timings={"library": time.perf_counter() - t0})
-        model = _other_routes(model, library, dataset, search, started)
+        t1 = time.perf_counter()
+        design = library.evaluate(dataset.columns, device=settings.device)
+        model = fit_library(dataset, library, search, started=started, design=design,
+                            timings={"library": t1 - t0, "evaluate": time.perf_counter() - t1})
+        model = _other_routes(model, library, design, dataset, search, started)
         if settings.simplify:
             _simplify_model(model, started)
     log.info("Discovered %s", model)
@@ -218,18 +221,18 @@ def _simplify_model(model: Model, started: float) -> None:
 
 def _bic(model: Model, n: int, extra: int, floor: float) -> float:
     """BIC on the original scale; ``extra`` counts fitted parameters beyond the terms."""
-    mse = max(float(model.metrics["mse"]), floor)  # type: ignore[arg-type]
-    return n * math.log(mse) + (len(model.terms) + extra) * math.log(n)
+    rss = float(model.metrics["mse"]) * n  # type: ignore[arg-type]
+    return ebic(rss, n, 0, len(model.terms) + extra, floor * n, gamma=0.0)
 
 
-def _other_routes(model: Model, library: Library, dataset: Dataset, settings: _Settings,
-                  started: float) -> Model:
+def _other_routes(model: Model, library: Library, design: Design, dataset: Dataset,
+                  settings: _Settings, started: float) -> Model:
     """Try power laws in log space and fits of transformed targets; keep the lowest BIC.
 
     Every alternative is judged on the original target, with its extra fitted
     parameters (exponents, the choice of transform) charged to it. The
     transformed targets reuse ``library``, already built (with the user's
-    variable hints) and compiled for the first fit.
+    variable hints), compiled and evaluated (``design``) for the first fit.
     """
     from ._strategies import TRANSFORMS, power_laws
 
@@ -259,7 +262,8 @@ def _other_routes(model: Model, library: Library, dataset: Dataset, settings: _S
             continue
         shifted = replace(dataset, y=z)
         try:
-            inner = fit_library(shifted, library, settings, started=started, timings={})
+            inner = fit_library(shifted, library, settings, started=started, timings={},
+                                design=design)
         except (FitError, LibraryError):
             continue
         if float(inner.metrics["r2"]) < 0.99:  # type: ignore[arg-type]
@@ -317,14 +321,20 @@ class _Settings:
 
 
 def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
-                started: float, timings: dict[str, float], method: str = "sparse") -> Model:
-    """The sparse engine on one library: evaluate, search, refit, select, recognise."""
+                started: float, timings: dict[str, float], method: str = "sparse",
+                design: Design | None = None) -> Model:
+    """The sparse engine on one library: evaluate, search, refit, select, recognise.
+
+    ``design`` is the library already evaluated on ``dataset``'s inputs (fits
+    of a transformed target reuse it; only y changes).
+    """
     unknown = sorted(s.name for s in library.symbols if s.name not in dataset.columns)
     if unknown:
         raise LibraryError(f"The basis uses {', '.join(unknown)}, which are not inputs; "
                            f"inputs are: {', '.join(dataset.inputs)}.")
     t1 = time.perf_counter()
-    design = library.evaluate(dataset.columns, device=settings.device)
+    if design is None:
+        design = library.evaluate(dataset.columns, device=settings.device)
     if design.matrix.shape[1] == 0:
         raise FitError("Every candidate term is non-finite or zero on the data; "
                        "try another basis.")
@@ -381,8 +391,8 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
                      "constants_fixed": fixed, "selection": settings.selection,
                      "solver": settings.solver, "n_candidates": len(candidates)}
     model.info = {"device": str(settings.device), "source": dataset.source, "timings": {
-        "library": timings.get("library", 0.0), "evaluate": t2 - t1, "fit": t3 - t2,
-        "constants_simplify": t4 - t3, "total": time.perf_counter() - started}}
+        "library": timings.get("library", 0.0), "evaluate": timings.get("evaluate", t2 - t1),
+        "fit": t3 - t2, "constants_simplify": t4 - t3, "total": time.perf_counter() - started}}
     return model
 
 

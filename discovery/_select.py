@@ -14,7 +14,7 @@ from basis_library import FitError, term_complexity
 
 from ._sparse import refit
 
-__all__ = ["Candidate", "score_candidates", "choose", "pareto_front", "backward_prune",
+__all__ = ["Candidate", "score_candidates", "choose", "ebic", "pareto_front", "backward_prune",
            "CRITERIA"]
 
 CRITERIA = ("bic", "aic", "cv")
@@ -74,13 +74,15 @@ def score_candidates(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tuple[
             support=support, coef=fit.coef.cpu().numpy(), std_error=fit.std_error.cpu().numpy(),
             rss=fit.rss, mse=fit.rss / n,
             complexity=model_complexity([terms[i] for i in support]),
-            bic=_ebic(rss, n, p, k, floor, ebic_gamma),
+            bic=ebic(rss, n, p, k, floor, ebic_gamma),
             aic=n * math.log(rss / n) + 2 * k, cv_mse=cv))
     return out
 
 
-def _ebic(rss: float, n: int, p: int, k: int, floor: float, gamma: float = 0.5) -> float:
-    return n * math.log(max(rss, floor) / n) + k * math.log(n) + 2 * gamma * _log_comb(p, k)
+def ebic(rss: float, n: int, p: int, k: int, floor: float, gamma: float = 0.5) -> float:
+    """Extended BIC (Chen & Chen): k of p terms, RSS floored; ``gamma=0`` is plain BIC."""
+    penalty = 2 * gamma * _log_comb(p, k) if gamma else 0.0
+    return n * math.log(max(rss, floor) / n) + k * math.log(n) + penalty
 
 
 def backward_prune(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],
@@ -94,12 +96,12 @@ def backward_prune(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],
     n, p = X.shape
     floor = max(_RSS_FLOOR * float(y @ y), 1e-300)
     current = tuple(support)
-    score = _ebic(refit(X, y, current).rss, n, p, len(current), floor, ebic_gamma)
+    score = ebic(refit(X, y, current).rss, n, p, len(current), floor, ebic_gamma)
     while len(current) > 1:
         trials = []
         for i in range(len(current)):
             smaller = current[:i] + current[i + 1:]
-            trials.append((_ebic(refit(X, y, smaller).rss, n, p, len(smaller), floor,
+            trials.append((ebic(refit(X, y, smaller).rss, n, p, len(smaller), floor,
                                  ebic_gamma), smaller))
         best_score, best = min(trials)
         if best_score > score:
