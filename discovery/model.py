@@ -129,12 +129,18 @@ class Model:
     # --- evaluation ------------------------------------------------------------
     def _columns(self, X: object) -> list[np.ndarray]:
         if isinstance(X, pd.DataFrame) or isinstance(X, Mapping):
-            missing = [n for n in self.inputs if n not in X]
+            from ._data import _safe_name
+
+            keys = list(X.keys() if isinstance(X, Mapping) else X.columns)
+            # Columns were renamed to identifiers when fitting ("lambda" → "lambda_",
+            # "my col" → "my_col"); either spelling is accepted here.
+            by_safe = {_safe_name(k): k for k in keys}
+            missing = [n for n in self.inputs if n not in X and n not in by_safe]
             if missing:
-                have = ", ".join(map(str, list(X.keys() if isinstance(X, Mapping) else X.columns)))
                 raise DataError(f"predict needs the input column(s) {', '.join(missing)}; "
-                                f"got: {have}.")
-            return [np.asarray(X[n], dtype=float) for n in self.inputs]
+                                f"got: {', '.join(map(str, keys))}.")
+            return [np.asarray(X[n] if n in X else X[by_safe[n]], dtype=float)
+                    for n in self.inputs]
         array = np.asarray(X, dtype=float)
         if array.ndim == 1 and len(self.inputs) == 1:
             array = array[:, None]

@@ -78,3 +78,13 @@ def test_pareto_front_is_a_dataframe_with_the_chosen_model(model):
     assert front["chosen"].sum() == 1
     assert front["complexity"].is_monotonic_increasing
     assert front["error"].is_monotonic_decreasing
+
+
+def test_predict_takes_the_original_column_names_of_renamed_inputs():
+    rng = np.random.default_rng(0)
+    lam, d = rng.uniform(1, 2, 200), rng.uniform(5, 10, 200)
+    model = discover({"lambda": lam, "my d": d, "y": lam / d}, target="y", device="cpu")
+    assert model.inputs == ["lambda_", "my_d"]  # identifiers inside the formula
+    expected = lam / d
+    np.testing.assert_allclose(model.predict({"lambda": lam, "my d": d}), expected, rtol=1e-9)
+    np.testing.assert_allclose(model.predict({"lambda_": lam, "my_d": d}), expected, rtol=1e-9)
