@@ -293,12 +293,11 @@ def _model_of(expression: sympy.Expr, dataset: Dataset, inner: Model,
 
     try:
         model = model_from_expression(expression, dataset, method="sparse", front=[],
-                                      info=dict(inner.info))
+                                      info=dict(inner.info), constants=dict(inner.constants))
     except (FitError, ValueError, TypeError, ZeroDivisionError):
         return None
     if not math.isfinite(float(model.metrics["mse"])):  # type: ignore[arg-type]
         return None
-    model.constants = dict(inner.constants)
     model.terms = list(inner.terms)
     model.pareto = inner.pareto
     model.library = inner.library

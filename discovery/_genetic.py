@@ -80,15 +80,16 @@ def snap_floats(term: sympy.Expr, rtol: float = 0.01) -> sympy.Expr:
 
 
 def model_from_expression(expr: sympy.Expr, dataset: Dataset, *, method: str,
-                          front: list[dict[str, Any]], info: dict[str, Any]) -> Model:
-    """A Model that is exactly ``expr`` (no polishing)."""
+                          front: list[dict[str, Any]], info: dict[str, Any],
+                          constants: dict[str, float] | None = None) -> Model:
+    """A Model that is exactly ``expr`` (no polishing); ``constants`` name symbols in it."""
     from ._discover import training_metrics
 
     terms = [ModelTerm(term=normalise_term(p), coefficient=float(p.as_coeff_Mul()[0]),
                        std_error=math.nan) for p in sympy.Add.make_args(expr)]
     model = Model(expression=expr, raw_expression=expr, inputs=dataset.inputs,
-                  target=dataset.target, terms=terms, pareto=_front_frame(front),
-                  method=method, info=info)
+                  target=dataset.target, terms=terms, constants=constants,
+                  pareto=_front_frame(front), method=method, info=info)
     model.metrics = training_metrics(model, dataset)
     return model
 

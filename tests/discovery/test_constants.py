@@ -1,7 +1,10 @@
+import time
+
+import numpy as np
 import pytest
 import sympy
 
-from discovery import discover, recognise
+from discovery import check, discover, recognise
 
 
 @pytest.mark.parametrize("value, se, constants, expected", [
@@ -49,3 +52,17 @@ def test_a_constant_named_like_an_input_is_refused(cannon):
 
     with pytest.raises(FitError, match="also input columns"):
         discover(cannon, target="s", constants={"v": 1.0})
+
+
+def test_a_transformed_fit_with_a_named_constant_is_scored_with_its_value():
+    rng = np.random.default_rng(1)
+    x, z = rng.uniform(1, 5, (2, 400))
+    started = time.perf_counter()
+    model = discover({"x": x, "z": z, "y": 1 / (x / 9.81 + z)}, target="y",
+                     constants={"g": 9.81}, device="cpu")
+    wall = time.perf_counter() - started
+    assert model.metrics.get("strategy") == "fit of 1/y, inverted"
+    assert "g" in str(model.expression) and model.metrics["r2"] > 1 - 1e-9
+    assert check(model, "1/(x/g + z)", constants={"g": 9.81}).symbolic
+    assert model.info["timings"]["total"] <= wall  # the reported total covers every route
+    assert model.info["timings"]["total"] > 0.5 * wall
