@@ -106,11 +106,14 @@ def power_laws(dataset: Dataset, max_factors: int = 2) -> list[tuple[sympy.Expr,
     ``Mₖ`` is a monomial of the inputs with exponents in {−1, 0, 1} (or their
     doubles, up to two inputs) and ``fₖ`` one of ``exp``, ``1 ± M``, ``M − 1``,
     ``exp(M) − 1``, ``cosh``, ``tanh``: relativistic factors ``1/sqrt(1 − v²/c²)``,
-    ``1/(γ − 1)``, Boltzmann factors ``exp(−mgx/kT)``, ``tanh(μB/kT)``. Factors
-    are chosen greedily (the largest drop in log-space RSS), up to
-    ``max_factors``; each prefix of the path whose exponents all snap to small
-    rationals is returned, the plain power law first. Empty where the target
-    or an input changes sign.
+    ``1/(γ − 1)``, Boltzmann factors ``exp(−mgx/kT)``, ``tanh(μB/kT)``. The fit
+    is weighted by |y| (log-space residuals are relative errors). Factors are
+    chosen greedily (the largest drop in log-space RSS), up to ``max_factors``,
+    and, for two, also as the best pair among the 40 best single factors; each
+    of these factor sets whose exponents all snap to small rationals is
+    returned, the plain power law first. Empty where an input changes sign or
+    fewer than 60% of the targets share one sign (rows of the other sign,
+    noise about zero, are left out of the log-space fit).
 
     Examples
     --------
