@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -25,7 +24,7 @@ from basis_library import as_symbols
 
 from ._data import Dataset
 
-__all__ = ["power_law", "power_laws", "TRANSFORMS"]
+__all__ = ["power_laws", "TRANSFORMS"]
 
 #: (name, forward on the data, inverse on the fitted expression).
 TRANSFORMS = (
@@ -56,37 +55,6 @@ _FACTORS: tuple[tuple[str, Callable[[np.ndarray], np.ndarray],
     ("cosh", lambda m: np.log(np.cosh(m)), sympy.cosh),
     ("tanh", lambda m: np.log(np.tanh(m)), sympy.tanh),
 )
-
-
-def power_law(dataset: Dataset) -> sympy.Expr | None:
-    """``±C Π xᵢ^aᵢ`` fitted in log space, or None where signs vary or the fit is poor.
-
-    Exponents within 0.02 of a fraction with denominator ≤ 3 are snapped to it;
-    the coefficient is then refitted by least squares on the original scale.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from discovery import prepare
-    >>> rng = np.random.default_rng(0)
-    >>> q1, q2, r = rng.uniform(1, 5, (3, 200))
-    >>> data = prepare({"q1": q1, "q2": q2, "r": r, "F": q1 * q2 / (4 * np.pi * r**2)}, "F")
-    >>> power_law(data)
-    0.0795774715459477*q1*q2/r**2
-    """
-    shapes = power_laws(dataset, max_factors=0)
-    if not shapes:
-        return None
-    shape = shapes[0][0]
-    X = dataset.matrix()
-    basis = _evaluate(shape, dataset)
-    y = dataset.y
-    if basis is None or X.size == 0:
-        return None
-    scale = float(basis @ y / (basis @ basis))
-    if not math.isfinite(scale) or scale == 0:
-        return None
-    return sympy.Float(scale, 15) * shape
 
 
 def _evaluate(shape: sympy.Expr, dataset: Dataset) -> np.ndarray | None:
@@ -120,6 +88,11 @@ def power_laws(dataset: Dataset, max_factors: int = 2) -> list[tuple[sympy.Expr,
     >>> import numpy as np
     >>> from discovery import prepare
     >>> rng = np.random.default_rng(0)
+    >>> q1, q2, r = rng.uniform(1, 5, (3, 200))
+    >>> data = prepare({"q1": q1, "q2": q2, "r": r, "F": q1 * q2 / (4 * np.pi * r**2)}, "F")
+    >>> power_laws(data)
+    [(q1*q2/r**2, 3)]
+    >>> rng = np.random.default_rng(0)
     >>> m0, v, c = rng.uniform(1, 5, 300), rng.uniform(1, 2, 300), rng.uniform(3, 10, 300)
     >>> data = prepare({"m0": m0, "v": v, "c": c, "m": m0 / np.sqrt(1 - v**2 / c**2)}, "m")
     >>> power_laws(data)[-1]
@@ -150,16 +123,15 @@ def power_laws(dataset: Dataset, max_factors: int = 2) -> list[tuple[sympy.Expr,
         features, labels = _factor_features(np.abs(X[rows]))
         features *= w[:, None]
         picks: list[int] = []
-        for _ in range(max_factors):
+        exact = False
+        while len(picks) < max_factors and not exact:
             pick = _best_addition(np.column_stack([A, features[:, picks]]), b, features)
             if pick is None:
                 break
             picks.append(pick)
             path.append(list(picks))
-            if _fits_exactly(np.column_stack([A, features[:, picks]]), b):
-                break
-        if max_factors >= 2 and len(picks) == 2 and not _fits_exactly(
-                np.column_stack([A, features[:, picks]]), b):
+            exact = _fits_exactly(np.column_stack([A, features[:, picks]]), b)
+        if max_factors >= 2 and len(picks) == 2 and not exact:
             pair = _best_pair(A, b, features)
             if len(pair) == 2 and set(pair) != set(picks):
                 path.append(pair)
@@ -217,19 +189,27 @@ def _factor_features(absX: np.ndarray) -> tuple[np.ndarray, list[tuple[int, tupl
     return np.column_stack(columns), labels
 
 
-def _best_addition(A: np.ndarray, b: np.ndarray, F: np.ndarray) -> int | None:
-    """The column of ``F`` that lowers the least-squares RSS of ``b`` on ``A`` the most."""
-    if F.shape[1] == 0:
-        return None
+def _single_gains(A: np.ndarray, b: np.ndarray, F: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``b`` and ``F`` made orthogonal to ``A``'s columns, and each column's drop in RSS.
+
+    Columns of ``F`` (nearly) in the span of ``A`` get a gain of −inf.
+    """
     Q, _ = np.linalg.qr(A)
     r = b - Q @ (Q.T @ b)
     Fr = F - Q @ (Q.T @ F)
     norms = np.einsum("ij,ij->j", Fr, Fr)
     usable = norms > 1e-10 * np.einsum("ij,ij->j", F, F)
-    if not np.any(usable):
-        return None
     gain = np.where(usable, (r @ Fr) ** 2 / np.where(usable, norms, 1.0), -np.inf)
-    return int(np.argmax(gain))
+    return r, Fr, gain
+
+
+def _best_addition(A: np.ndarray, b: np.ndarray, F: np.ndarray) -> int | None:
+    """The column of ``F`` that lowers the least-squares RSS of ``b`` on ``A`` the most."""
+    if F.shape[1] == 0:
+        return None
+    gain = _single_gains(A, b, F)[2]
+    return int(np.argmax(gain)) if np.isfinite(gain).any() else None
 
 
 def _best_pair(A: np.ndarray, b: np.ndarray, F: np.ndarray, top: int = 40) -> list[int]:
@@ -239,13 +219,8 @@ def _best_pair(A: np.ndarray, b: np.ndarray, F: np.ndarray, top: int = 40) -> li
     (``exp(v/c)`` for ``sqrt((1 + v/c)/(1 − v/c))``) and then cannot finish it;
     the exact pair is found among the best single columns.
     """
-    Q, _ = np.linalg.qr(A)
-    r = b - Q @ (Q.T @ b)
-    Fr = F - Q @ (Q.T @ F)
-    norms = np.einsum("ij,ij->j", Fr, Fr)
-    usable = norms > 1e-10 * np.einsum("ij,ij->j", F, F)
-    gain = np.where(usable, (r @ Fr) ** 2 / np.where(usable, norms, 1.0), -np.inf)
-    best = [int(j) for j in np.argsort(-gain)[:top] if usable[j]]
+    r, Fr, gain = _single_gains(A, b, F)
+    best = [int(j) for j in np.argsort(-gain)[:top] if np.isfinite(gain[j])]
     if len(best) < 2:
         return best
     G = Fr[:, best].T @ Fr[:, best]
