@@ -27,6 +27,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from .._isolated import run_one
+
 __all__ = ["ResultsFile", "run_pool", "run_dask", "run_isolated"]
 
 Job = dict[str, Any]
@@ -75,13 +77,7 @@ def _worker(conn: Connection, target: Callable[[Job], Record]) -> None:
         job = conn.recv()
         if job is None:
             return
-        started = time.perf_counter()
-        try:
-            record = target(job)
-        except Exception as exc:  # noqa: BLE001 - any failure of one job is a result
-            record = {"status": f"error: {type(exc).__name__}: {exc}"[:500]}
-        record.setdefault("wall_s", time.perf_counter() - started)
-        conn.send(record)
+        conn.send(run_one(target, job))
 
 
 class _Slot:
