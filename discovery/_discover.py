@@ -203,19 +203,21 @@ def discover(
                             timings={"library": t1 - t0, "evaluate": time.perf_counter() - t1})
         model = _other_routes(model, library, design, dataset, search, started)
         if settings.simplify:
-            _simplify_model(model, started)
+            _simplify_model(model)
+        # The total covers every route tried, whichever won.
+        model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
+                                 "total": time.perf_counter() - started}
     log.info("Discovered %s", model)
     return model
 
 
-def _simplify_model(model: Model, started: float) -> None:
+def _simplify_model(model: Model) -> None:
     t = time.perf_counter()
     model.expression = simplify_expression(model.expression)
     model.metrics["complexity"] = model.complexity
     timings = dict(model.info.get("timings") or {})  # type: ignore[call-overload]
     timings["constants_simplify"] = timings.get("constants_simplify", 0.0) + (
         time.perf_counter() - t)
-    timings["total"] = time.perf_counter() - started
     model.info["timings"] = timings
 
 
@@ -274,10 +276,6 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         score = _bic(inverted, n, 1, floor)
         if score < best_bic:
             best, best_bic = inverted, score
-    if best is not model:
-        timings = dict(best.info.get("timings") or {})  # type: ignore[call-overload]
-        timings["total"] = time.perf_counter() - started
-        best.info["timings"] = timings
     return best
 
 

@@ -54,12 +54,13 @@ def test_a_constant_named_like_an_input_is_refused(cannon):
         discover(cannon, target="s", constants={"v": 1.0})
 
 
-def test_a_transformed_fit_with_a_named_constant_is_scored_with_its_value():
+@pytest.mark.parametrize("simplify", [True, False])
+def test_a_transformed_fit_with_a_named_constant_is_scored_with_its_value(simplify):
     rng = np.random.default_rng(1)
     x, z = rng.uniform(1, 5, (2, 400))
     started = time.perf_counter()
     model = discover({"x": x, "z": z, "y": 1 / (x / 9.81 + z)}, target="y",
-                     constants={"g": 9.81}, device="cpu")
+                     constants={"g": 9.81}, simplify=simplify, device="cpu")
     wall = time.perf_counter() - started
     assert model.metrics.get("strategy") == "fit of 1/y, inverted"
     assert "g" in str(model.expression) and model.metrics["r2"] > 1 - 1e-9

@@ -1,5 +1,6 @@
 """Recovery of known laws: the accuracy claims that are fast enough to test."""
 
+import time
 import warnings
 
 import numpy as np
@@ -171,3 +172,11 @@ def test_power_laws_with_a_factor_of_a_monomial(law, noise):
     positive = list(ranges)
     assert check(model, truth, significant=3, positive=positive).symbolic, \
         f"{law}: got {model.expression}"
+
+
+def test_the_reported_total_covers_every_route_when_the_library_fit_wins(cannon):
+    started = time.perf_counter()
+    model = discover(cannon, target="s", constants={"g": G}, simplify=False, device="cpu")
+    wall = time.perf_counter() - started
+    assert "strategy" not in model.metrics  # the library fit won; the other routes were tried
+    assert 0.8 * wall < model.info["timings"]["total"] <= wall
