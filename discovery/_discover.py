@@ -25,9 +25,20 @@ from basis_library import (
     resolve_device,
 )
 
+from ._assess import FitState, assess
 from ._constants import recognise
 from ._data import Dataset, prepare
-from ._select import backward_prune, choose, ebic, pareto_front, score_candidates
+from ._select import (
+    SELECTIONS,
+    VALIDATIONS,
+    Splits,
+    backward_prune,
+    choose,
+    ebic,
+    pareto_front,
+    score_candidates,
+    validation_splits,
+)
 from ._simplify import simplify_expression
 from ._sparse import candidate_supports, scale_columns
 from .model import Model, ModelTerm
@@ -66,6 +77,10 @@ def discover(
     selection: str = "bic",
     max_terms: int = 12,
     cv_folds: int = 5,
+    validation_fraction: float = 0.25,
+    split_on: str | None = None,
+    n_bootstrap: int = 200,
+    confidence: float = 0.95,
     constants: Mapping[str, float] | None = None,
     simplify: bool = True,
     device: str = "auto",
@@ -80,9 +95,12 @@ def discover(
     A library of candidate terms is generated (or given), evaluated on the
     device, and searched by sparse regression (forward greedy selection, an L1
     path and STLSQ); each candidate support is refitted by least squares and
-    one is chosen by BIC (or AIC, or k-fold CV). Coefficients are turned into
-    closed forms where that costs no more than noise, and the result is
-    simplified.
+    one is chosen by BIC (or AIC, or a validation split). Coefficients are
+    turned into closed forms where that costs no more than noise, and the
+    result is simplified. Then the model is assessed: each coefficient gets a
+    confidence interval and each term an inclusion probability (from
+    ``n_bootstrap`` resampled re-selections, batched on the device), and
+    :attr:`Model.diagnostics` records how the choice was made.
 
     Parameters
     ----------
@@ -107,9 +125,28 @@ def discover(
         ``"auto"`` pools candidate supports from ``"greedy"``, ``"lasso"`` and
         ``"stlsq"``; or one of them alone.
     selection
-        ``"bic"`` (default), ``"aic"`` or ``"cv"`` (k-fold, ``cv_folds``).
+        How the number of terms is chosen: ``"bic"`` (default, the extended
+        BIC), ``"aic"``, or the least validation error of ``"kfold"``
+        (``cv_folds`` folds; ``"cv"`` is another name for it), ``"holdout"``
+        (a random ``validation_fraction`` of the rows held out) or
+        ``"extrapolation"`` (the rows with the largest ``split_on`` values held
+        out: is the law still right beyond the data it was fitted on?).
+        Whatever chooses, every candidate is scored by all of them and
+        :attr:`Model.diagnostics` says what each would have chosen.
     max_terms
         The largest number of terms a model may have.
+    cv_folds, validation_fraction
+        The folds of ``"kfold"``; the fraction held out by ``"holdout"`` and
+        ``"extrapolation"``.
+    split_on
+        The input the extrapolation split is made on. Given with ``"bic"`` or
+        ``"aic"``, the validation errors reported are the extrapolation split's
+        (otherwise k-fold CV's).
+    n_bootstrap
+        Resamples for the inclusion probabilities and percentile intervals (0:
+        Student-t intervals from the refit's standard errors only).
+    confidence
+        The level of the coefficient intervals.
     constants
         Named constants to recognise, e.g. ``{"g": 9.81}``; they appear as
         symbols in :attr:`Model.expression`.
@@ -156,10 +193,15 @@ def discover(
         raise FitError(f"Unknown method {method!r}; expected one of: {', '.join(METHODS)}.")
     if solver not in SOLVERS:
         raise FitError(f"Unknown solver {solver!r}; expected one of: {', '.join(SOLVERS)}.")
-    if selection not in ("bic", "aic", "cv"):
-        raise FitError(f"Unknown selection {selection!r}; expected one of: bic, aic, cv.")
+    if selection not in SELECTIONS:
+        raise FitError(f"Unknown selection {selection!r}; expected one of: "
+                       f"{', '.join(SELECTIONS)}.")
     if not isinstance(max_terms, (int, np.integer)) or max_terms < 1:
         raise FitError(f"max_terms must be a positive integer; got {max_terms!r}.")
+    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
+        raise FitError(f"n_bootstrap must be a non-negative integer; got {n_bootstrap!r}.")
+    if not 0 < confidence < 1:
+        raise FitError(f"confidence must be between 0 and 1; got {confidence!r}.")
     named = dict(constants or {})
     hints = {v.name: v for v in (inputs or []) if isinstance(v, Variable)}
     names = None if inputs is None else [v.name if isinstance(v, Variable) else v
@@ -169,10 +211,20 @@ def discover(
     if clash:
         raise FitError(f"Constant name(s) {', '.join(clash)} are also input columns; "
                        "rename the constant.")
+    if selection == "extrapolation" and split_on is None:
+        raise FitError(f"selection='extrapolation' needs split_on=INPUT, the input to "
+                       f"extrapolate along; inputs are: {', '.join(dataset.inputs)}.")
+    if split_on is not None and split_on not in dataset.inputs:
+        raise FitError(f"split_on={split_on!r} is not an input; inputs are: "
+                       f"{', '.join(dataset.inputs)}.")
     torch_device = resolve_device(device)
+    validation = selection if selection in VALIDATIONS else (
+        "extrapolation" if split_on is not None and selection != "cv" else "kfold")
     settings = _Settings(solver=solver, selection=selection, max_terms=max_terms,
                          cv_folds=cv_folds, constants=named, simplify=simplify,
-                         device=torch_device, random_state=random_state)
+                         device=torch_device, random_state=random_state,
+                         validation=validation, validation_fraction=validation_fraction,
+                         split_on=split_on)
     if method != "sparse":
         from ._genetic import discover_genetic
 
@@ -186,8 +238,10 @@ def discover(
                                "bound it with time_limit or backend_options={'generations': N}.")
             options.setdefault("max_evaluations" if method == "operon" else "max_evals",
                                int(max_evaluations))
-        return discover_genetic(dataset, method, settings, started=started, polish=polish,
-                                time_limit=time_limit, options=options)
+        model = discover_genetic(dataset, method, settings, started=started, polish=polish,
+                                 time_limit=time_limit, options=options)
+        _assess(model, settings, n_bootstrap, confidence)
+        return model
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
     if not (isinstance(basis, str) and basis == "auto"):
@@ -204,11 +258,26 @@ def discover(
         model = _other_routes(model, library, design, dataset, search, started)
         if settings.simplify:
             _simplify_model(model)
-        # The total covers every route tried, whichever won.
-        model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
-                                 "total": time.perf_counter() - started}
+    _assess(model, settings, n_bootstrap, confidence)
+    # The total covers every route tried, whichever won, and the assessment.
+    model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
+                             "total": time.perf_counter() - started}
     log.info("Discovered %s", model)
     return model
+
+
+def _assess(model: Model, settings: _Settings, n_bootstrap: int, confidence: float) -> None:
+    """Intervals and diagnostics where the sparse engine chose the model's terms."""
+    t = time.perf_counter()
+    if model._fit is None:
+        model.uncertainty = {"reason": model.info.get(
+            "no_uncertainty", "the model's coefficients were not fitted by least squares")}
+        return
+    seconds = assess(model, model._fit, n_bootstrap=n_bootstrap, level=confidence,
+                     max_terms=settings.max_terms, random_state=settings.random_state,
+                     selection=settings.selection)
+    model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
+                             **seconds, "uncertainty": time.perf_counter() - t}
 
 
 def _simplify_model(model: Model) -> None:
@@ -296,10 +365,12 @@ def _model_of(expression: sympy.Expr, dataset: Dataset, inner: Model,
         return None
     if not math.isfinite(float(model.metrics["mse"])):  # type: ignore[arg-type]
         return None
-    model.terms = list(inner.terms)
     model.pareto = inner.pareto
     model.library = inner.library
     model.metrics["strategy"] = f"fit of {transform}, inverted"
+    model.info["inner_terms"] = [t.to_dict() for t in inner.terms]
+    model.info["no_uncertainty"] = (f"it is a least-squares fit of {transform}, inverted; the "
+                                    "inner fit's terms are in info['inner_terms']")
     return model
 
 
@@ -315,6 +386,20 @@ class _Settings:
     simplify: bool
     device: torch.device
     random_state: int | None
+    validation: str = "kfold"
+    validation_fraction: float = 0.25
+    split_on: str | None = None
+
+    @property
+    def criterion(self) -> str:
+        """``"bic"``, ``"aic"`` or ``"validation"``."""
+        return self.selection if self.selection in ("bic", "aic") else "validation"
+
+    def splits(self, dataset: Dataset) -> Splits:
+        values = None if self.split_on is None else dataset.columns[self.split_on]
+        return validation_splits(dataset.n, self.validation, folds=self.cv_folds,
+                                 fraction=self.validation_fraction, values=values,
+                                 name=self.split_on or "", random_state=self.random_state)
 
 
 def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
@@ -342,17 +427,18 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     supports = candidate_supports(Xs, y, solver=settings.solver, max_terms=settings.max_terms)
     if not supports:
         raise FitError("No candidate model was found; the target may be constant zero.")
-    folds = settings.cv_folds if settings.selection == "cv" else 0
-    candidates = score_candidates(X, y, supports, design.terms, cv_folds=folds,
-                                  random_state=settings.random_state)
+    # Validation errors are needed here only to choose by them; otherwise the
+    # assessment scores the winning route's candidates alone.
+    splits = settings.splits(dataset)
+    scored = splits if settings.criterion == "validation" else None
+    candidates = score_candidates(X, y, supports, design.terms, splits=scored)
     # Backward elimination from the best few candidates adds what forward
     # selection cannot reach (a support without its early, now redundant, terms).
     best_few = sorted(candidates, key=lambda c: c.bic)[:PRUNE_BEST]
     pruned = {backward_prune(X, y, c.support) for c in best_few} - set(supports)
     if pruned:
-        candidates += score_candidates(X, y, sorted(pruned), design.terms, cv_folds=folds,
-                                       random_state=settings.random_state)
-    best = choose(candidates, settings.selection)
+        candidates += score_candidates(X, y, sorted(pruned), design.terms, splits=scored)
+    best = choose(candidates, settings.criterion)
     t3 = time.perf_counter()
 
     chosen = candidates[best]
@@ -374,7 +460,7 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     pareto = pd.DataFrame([{
         "complexity": candidates[i].complexity, "n_terms": candidates[i].n_terms,
         "error": candidates[i].mse, "bic": candidates[i].bic, "aic": candidates[i].aic,
-        "cv_mse": candidates[i].cv_mse,
+        "validation_mse": candidates[i].validation_mse,
         "expression": str(sympy.Add(*[sympy.Float(c, 6) * design.terms[j] for c, j in
                                       zip(candidates[i].coef, candidates[i].support)])),
         "chosen": i == best} for i in front])
@@ -386,10 +472,14 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     model.metrics = {**training_metrics(model, dataset), "mse_refit": chosen.mse,
                      "n_terms": chosen.n_terms, "library_size": len(library),
                      "constants_fixed": fixed, "selection": settings.selection,
+                     "validation": splits.description,
                      "solver": settings.solver, "n_candidates": len(candidates)}
     model.info = {"device": str(settings.device), "source": dataset.source, "timings": {
         "library": timings.get("library", 0.0), "evaluate": timings.get("evaluate", t2 - t1),
         "fit": t3 - t2, "constants_simplify": t4 - t3, "total": time.perf_counter() - started}}
+    model._fit = FitState(X=X, y=y, terms=tuple(design.terms), candidates=tuple(candidates),
+                          chosen=best, splits=splits, criterion=settings.criterion,
+                          front=tuple(front))
     return model
 
 

@@ -1,4 +1,8 @@
-"""Model selection over candidate supports: BIC, AIC or k-fold CV, and the Pareto front."""
+"""Model selection over candidate supports: BIC, AIC or a validation split, and the Pareto front.
+
+Validation splits are k-fold CV, a random hold-out, or an extrapolation split
+(train on the low part of one input, validate on the high part).
+"""
 
 from __future__ import annotations
 
@@ -15,9 +19,14 @@ from basis_library import FitError, term_complexity
 from ._sparse import refit
 
 __all__ = ["Candidate", "score_candidates", "choose", "ebic", "pareto_front", "backward_prune",
-           "CRITERIA"]
+           "CRITERIA", "SELECTIONS", "VALIDATIONS", "Splits", "validation_splits",
+           "validation_error"]
 
-CRITERIA = ("bic", "aic", "cv")
+CRITERIA = ("bic", "aic", "validation")
+#: The validation strategies; ``"cv"`` is kept as another name for ``"kfold"``.
+VALIDATIONS = ("kfold", "holdout", "extrapolation")
+#: What ``discover(selection=...)`` accepts.
+SELECTIONS = ("bic", "aic", "cv", *VALIDATIONS)
 
 # An exact fit's RSS is rounding noise; below this fraction of the total sum
 # of squares, a smaller RSS is no evidence for more terms.
@@ -36,7 +45,10 @@ class Candidate:
     complexity: int
     bic: float
     aic: float
-    cv_mse: float = math.nan
+    #: Mean squared error on the held-out rows of the validation splits
+    validation_mse: float = math.nan
+    #: Its standard error (the spread of the held-out squared errors over sqrt(rows))
+    validation_se: float = math.nan
 
     @property
     def n_terms(self) -> int:
@@ -50,32 +62,34 @@ def model_complexity(terms: Sequence[sympy.Expr]) -> int:
 
 
 def score_candidates(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tuple[int, ...]],
-                     terms: Sequence[sympy.Expr], *, cv_folds: int = 0,
-                     random_state: int | None = 0, ebic_gamma: float = 0.5) -> list[Candidate]:
+                     terms: Sequence[sympy.Expr], *, splits: Splits | None = None,
+                     ebic_gamma: float = 0.5) -> list[Candidate]:
     """Refit every support by least squares and score it.
 
     ``bic`` is the extended BIC of Chen & Chen (2008),
     ``n log(RSS/n) + k log n + 2 gamma log C(p, k)``: choosing k terms out of
     a library of p is itself evidence to pay for, or a large library would
     always find some spurious term that beats plain BIC's ``log n``.
-    ``ebic_gamma=0`` gives the classic BIC.
+    ``ebic_gamma=0`` gives the classic BIC. With ``splits``, each support is
+    also refitted on each training part and scored on the held-out rows.
     """
     n, p = X.shape
     tss = float(y @ y)
     floor = max(_RSS_FLOOR * tss, 1e-300)
-    folds = _folds(n, cv_folds, random_state) if cv_folds else []
     out = []
     for support in supports:
         fit = refit(X, y, support)
         k = len(support)
         rss = max(fit.rss, floor)
-        cv = _cv_mse(X, y, support, folds) if folds else math.nan
+        held, held_se = (validation_error(X, y, support, splits.parts) if splits
+                         else (math.nan, math.nan))
         out.append(Candidate(
             support=support, coef=fit.coef.cpu().numpy(), std_error=fit.std_error.cpu().numpy(),
             rss=fit.rss, mse=fit.rss / n,
             complexity=model_complexity([terms[i] for i in support]),
             bic=ebic(rss, n, p, k, floor, ebic_gamma),
-            aic=n * math.log(rss / n) + 2 * k, cv_mse=cv))
+            aic=n * math.log(rss / n) + 2 * k, validation_mse=held,
+            validation_se=held_se))
     return out
 
 
@@ -114,42 +128,99 @@ def _log_comb(p: int, k: int) -> float:
     return math.lgamma(p + 1) - math.lgamma(k + 1) - math.lgamma(p - k + 1)
 
 
-def _folds(n: int, k: int, random_state: int | None) -> list[np.ndarray]:
-    if k < 2 or k > n:
-        raise FitError(f"k-fold CV needs 2 <= k <= n rows; got k={k} with {n} rows.")
-    order = np.random.default_rng(random_state).permutation(n)
-    return np.array_split(order, k)
+@dataclass(frozen=True)
+class Splits:
+    """Train/validation index pairs and a description of how they were drawn."""
+
+    strategy: str
+    parts: tuple[tuple[np.ndarray, np.ndarray], ...]
+    description: str
 
 
-def _cv_mse(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],
-            folds: list[np.ndarray]) -> float:
-    n = X.shape[0]
-    errors = 0.0
-    for held in folds:
-        train = np.setdiff1d(np.arange(n), held)
+def validation_splits(n: int, strategy: str = "kfold", *, folds: int = 5, fraction: float = 0.25,
+                      values: np.ndarray | None = None, name: str = "",
+                      random_state: int | None = 0) -> Splits:
+    """Train/validation splits of ``n`` rows.
+
+    Parameters
+    ----------
+    strategy
+        ``"kfold"`` (``folds`` folds, each held out once), ``"holdout"`` (a
+        random ``fraction`` held out) or ``"extrapolation"`` (the rows where
+        ``values`` is above its ``1 - fraction`` quantile held out, so a model
+        is judged on inputs beyond those it was fitted on).
+    values, name
+        The input column the extrapolation split is made on, and its name.
+
+    Examples
+    --------
+    >>> s = validation_splits(8, "extrapolation", fraction=0.25, values=np.arange(8.0), name="v")
+    >>> s.parts[0][1].tolist(), s.description
+    ([6, 7], 'extrapolation on v: train v <= 5, validate v > 5 (2 of 8 rows)')
+    """
+    rng = np.random.default_rng(random_state)
+    if strategy == "kfold":
+        if folds < 2 or folds > n:
+            raise FitError(f"k-fold CV needs 2 <= k <= n rows; got k={folds} with {n} rows.")
+        order = rng.permutation(n)
+        parts = tuple((np.setdiff1d(order, h), np.sort(h)) for h in np.array_split(order, folds))
+        return Splits(strategy, parts, f"{folds}-fold CV")
+    if not 0 < fraction < 1:
+        raise FitError(f"The validation fraction must be between 0 and 1; got {fraction!r}.")
+    n_held = min(max(int(round(fraction * n)), 1), n - 2)
+    if strategy == "holdout":
+        order = rng.permutation(n)
+        return Splits(strategy, ((np.sort(order[n_held:]), np.sort(order[:n_held])),),
+                      f"hold-out: {n_held} of {n} random rows")
+    if strategy == "extrapolation":
+        if values is None:
+            raise FitError("The extrapolation split needs an input to split on (split_on=...).")
+        order = np.argsort(values, kind="stable")
+        train, held = np.sort(order[:n - n_held]), np.sort(order[n - n_held:])
+        edge = float(values[order[n - n_held - 1]])
+        return Splits(strategy, ((train, held),),
+                      f"extrapolation on {name}: train {name} <= {edge:.4g}, validate "
+                      f"{name} > {edge:.4g} ({n_held} of {n} rows)")
+    raise FitError(f"Unknown validation strategy {strategy!r}; "
+                   f"expected one of {', '.join(VALIDATIONS)}.")
+
+
+def validation_error(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],
+                     parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[float, float]:
+    """Mean squared error on the held-out rows (the support refitted on each training
+    part), and its standard error: the held-out squared errors' spread over √rows."""
+    idx = torch.as_tensor(list(support), device=X.device)
+    errors = []
+    for train, held in parts:
         if len(train) <= len(support):
-            return math.inf
+            return math.inf, math.nan
         t = torch.as_tensor(train, device=X.device)
         h = torch.as_tensor(held, device=X.device)
         fit = refit(X[t], y[t], support)
-        idx = torch.as_tensor(list(support), device=X.device)
-        resid = y[h] - X[h][:, idx] @ fit.coef
-        errors += float(resid @ resid)
-    return errors / n
+        errors.append((y[h] - X[h][:, idx] @ fit.coef) ** 2)
+    squared = torch.cat(errors)
+    se = float(squared.std()) / math.sqrt(len(squared)) if len(squared) > 1 else math.nan
+    return float(squared.mean()), se
 
 
 def choose(candidates: Sequence[Candidate], criterion: str = "bic") -> int:
-    """Index of the chosen candidate: least BIC/AIC/CV error, ties to the simpler."""
+    """Index of the chosen candidate: least BIC/AIC/validation error, ties to the simpler."""
     if not candidates:
         raise FitError("No candidate model could be fitted.")
     if criterion not in CRITERIA:
         raise FitError(f"Unknown selection criterion {criterion!r}; "
                        f"expected one of {', '.join(CRITERIA)}.")
-    key = {"bic": lambda c: c.bic, "aic": lambda c: c.aic, "cv": lambda c: c.cv_mse}[criterion]
-    if criterion == "cv":
-        # One-standard-error flavour: the simplest model within 1% of the best CV error.
-        best = min(key(c) for c in candidates)
-        near = [i for i, c in enumerate(candidates) if key(c) <= best * 1.01 + 1e-300]
+    key = {"bic": lambda c: c.bic, "aic": lambda c: c.aic,
+           "validation": lambda c: c.validation_mse if not math.isnan(c.validation_mse)
+           else math.inf}[criterion]
+    if criterion == "validation":
+        # The one-standard-error rule: the simplest model whose validation error is
+        # within one standard error of the best (1% where the error has none).
+        best = min(range(len(candidates)), key=lambda i: key(candidates[i]))
+        se = candidates[best].validation_se
+        margin = se if math.isfinite(se) else 0.01 * key(candidates[best])
+        near = [i for i, c in enumerate(candidates)
+                if key(c) <= key(candidates[best]) + margin + 1e-300]
         return min(near, key=lambda i: (candidates[i].complexity, key(candidates[i])))
     return min(range(len(candidates)), key=lambda i: (key(candidates[i]),
                                                        candidates[i].complexity))

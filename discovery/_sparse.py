@@ -16,8 +16,8 @@ import torch
 SCREEN_ABOVE = 1000
 SCREEN_KEEP = 500
 
-__all__ = ["scale_columns", "forward_path", "lasso_path", "stlsq_path", "refit", "Refit",
-           "candidate_supports"]
+__all__ = ["scale_columns", "forward_path", "lasso_path", "lasso_solutions", "stlsq_path",
+           "refit", "Refit", "candidate_supports"]
 
 
 def scale_columns(X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -65,24 +65,28 @@ def forward_path(X: torch.Tensor, y: torch.Tensor, max_terms: int,
     return supports
 
 
-def lasso_path(X: torch.Tensor, y: torch.Tensor, *, n_alphas: int = 40, eps: float = 1e-4,
-               block: int = 8, max_iter: int = 400, max_terms: int | None = None,
-               prune: float = 1e-3) -> list[tuple[int, ...]]:
-    """Supports along an L1 regularisation path, by FISTA on the Gram matrix.
+def lasso_solutions(X: torch.Tensor, y: torch.Tensor, *, n_alphas: int = 40, eps: float = 1e-4,
+                    block: int = 8, max_iter: int = 400) -> tuple[torch.Tensor, torch.Tensor]:
+    """The L1 regularisation path by FISTA on the Gram matrix: penalties and coefficients.
 
     The objective is ``||y - X b||² / (2n) + alpha ||b||₁`` for ``n_alphas``
     penalties from ``alpha_max`` down to ``eps * alpha_max``. Penalties are
     solved in blocks of ``block`` at once (one batched matrix product an
     iteration), each block warm-started from the previous block's last
-    solution. Each solution is pruned: coefficients below ``prune`` times the
-    largest are dropped. The refit on each support happens in :func:`refit`.
+    solution.
+
+    Returns
+    -------
+    alphas : (n_alphas,) tensor, largest first (empty when ``Xᵀy = 0``)
+    coef : (p, n_alphas) tensor, one column of coefficients a penalty
     """
     n, p = X.shape
     use_gram = p <= 4 * n
     Xty = X.T @ y / n
     alpha_max = float(Xty.abs().max())
     if alpha_max == 0:
-        return []
+        empty = torch.zeros(0, dtype=X.dtype, device=X.device)
+        return empty, torch.zeros(p, 0, dtype=X.dtype, device=X.device)
     alphas = alpha_max * torch.logspace(0, math.log10(eps), n_alphas, dtype=X.dtype,
                                         device=X.device)
     if use_gram:
@@ -98,7 +102,7 @@ def lasso_path(X: torch.Tensor, y: torch.Tensor, *, n_alphas: int = 40, eps: flo
             return G @ B - Xty[:, None]
         return X.T @ (X @ B) / n - Xty[:, None]
 
-    supports: list[tuple[int, ...]] = []
+    blocks = []
     start = torch.zeros(p, 1, dtype=X.dtype, device=X.device)
     for lo in range(0, n_alphas, block):
         a = alphas[lo:lo + block][None, :]
@@ -111,12 +115,28 @@ def lasso_path(X: torch.Tensor, y: torch.Tensor, *, n_alphas: int = 40, eps: flo
             Z = B_new + ((t - 1.0) / t_new) * (B_new - B)
             B, t = B_new, t_new
         start = B[:, -1:].clone()
-        magnitude = B.abs()
-        keep = magnitude > prune * magnitude.max(dim=0, keepdim=True).values.clamp_min(1e-300)
-        for column in keep.T.cpu():
-            support = tuple(int(i) for i in torch.nonzero(column).flatten())
-            if support and (max_terms is None or len(support) <= max_terms):
-                supports.append(support)
+        blocks.append(B)
+    return alphas, torch.cat(blocks, dim=1)
+
+
+def lasso_path(X: torch.Tensor, y: torch.Tensor, *, n_alphas: int = 40, eps: float = 1e-4,
+               block: int = 8, max_iter: int = 400, max_terms: int | None = None,
+               prune: float = 1e-3) -> list[tuple[int, ...]]:
+    """Supports along an L1 regularisation path (:func:`lasso_solutions`).
+
+    Each solution is pruned: coefficients below ``prune`` times the largest
+    are dropped. The refit on each support happens in :func:`refit`.
+    """
+    _, B = lasso_solutions(X, y, n_alphas=n_alphas, eps=eps, block=block, max_iter=max_iter)
+    supports: list[tuple[int, ...]] = []
+    if B.shape[1] == 0:
+        return supports
+    magnitude = B.abs()
+    keep = magnitude > prune * magnitude.max(dim=0, keepdim=True).values.clamp_min(1e-300)
+    for column in keep.T.cpu():
+        support = tuple(int(i) for i in torch.nonzero(column).flatten())
+        if support and (max_terms is None or len(support) <= max_terms):
+            supports.append(support)
     return supports
 
 
@@ -166,13 +186,15 @@ class Refit:
     coef: torch.Tensor
     std_error: torch.Tensor
     rss: float
+    #: ``sigma² (XᵀX)⁻¹`` on the support, the coefficients' covariance
+    covariance: torch.Tensor
 
 
 def refit(X: torch.Tensor, y: torch.Tensor, support: Sequence[int]) -> Refit:
     """Unpenalised least squares on ``support`` by QR, with standard errors.
 
-    Standard errors are ``sqrt(sigma² diag((XᵀX)⁻¹))`` with
-    ``sigma² = rss / (n - k)``.
+    The covariance is ``sigma² (XᵀX)⁻¹`` with ``sigma² = rss / (n - k)``;
+    standard errors are the roots of its diagonal.
     """
     n = X.shape[0]
     index = torch.as_tensor(list(support), dtype=torch.long, device=X.device)
@@ -187,8 +209,9 @@ def refit(X: torch.Tensor, y: torch.Tensor, support: Sequence[int]) -> Refit:
     Rinv = torch.linalg.solve_triangular(
         Rm, torch.eye(k, dtype=X.dtype, device=X.device), upper=True)
     sigma2 = rss / max(n - k, 1)
-    std = torch.sqrt(sigma2 * (Rinv * Rinv).sum(dim=1)) / scale
-    return Refit(tuple(support), coef_s / scale, std, rss)
+    covariance = sigma2 * (Rinv @ Rinv.T) / torch.outer(scale, scale)
+    std = torch.sqrt(covariance.diagonal().clamp_min(0.0))
+    return Refit(tuple(support), coef_s / scale, std, rss, covariance)
 
 
 def candidate_supports(Xs: torch.Tensor, y: torch.Tensor, *, solver: str = "auto",

@@ -15,6 +15,8 @@ from importlib.metadata import entry_points
 
 from basis_library.errors import DiscoveryError
 
+from ._select import SELECTIONS
+
 __all__ = ["main"]
 
 EXIT_USAGE = 2
@@ -120,7 +122,22 @@ def build_parser() -> _Parser:
                      help="keep a genetic backend's expression as found")
     fit.add_argument("--plot", metavar="PNG", help="write the Pareto front as a picture")
     fit.add_argument("--solver", default="auto", choices=["auto", "greedy", "lasso", "stlsq"])
-    fit.add_argument("--selection", default="bic", choices=["bic", "aic", "cv"])
+    fit.add_argument("--selection", default="bic", choices=list(SELECTIONS),
+                     help="how the number of terms is chosen: bic (default), aic, or the "
+                          "validation error of kfold (alias cv), holdout or extrapolation")
+    fit.add_argument("--cv-folds", type=int, default=5, metavar="K", help="folds of kfold")
+    fit.add_argument("--validation-fraction", type=float, default=0.25, metavar="F",
+                     help="rows held out by holdout and extrapolation (default 0.25)")
+    fit.add_argument("--split-on", metavar="INPUT",
+                     help="the input extrapolation holds out the top of (needed by "
+                          "--selection extrapolation)")
+    fit.add_argument("--bootstrap", type=int, default=200, metavar="N",
+                     help="resamples for intervals and inclusion probabilities (default 200; "
+                          "0: t intervals only)")
+    fit.add_argument("--confidence", type=float, default=0.95, metavar="LEVEL",
+                     help="level of the coefficient intervals (default 0.95)")
+    fit.add_argument("--report", metavar="DIR",
+                     help="write summary.md, terms.csv, model.json and the diagnostic pictures")
     fit.add_argument("--max-terms", type=int, default=12)
     fit.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     fit.add_argument("--seed", type=int, default=0)
@@ -145,11 +162,12 @@ def build_parser() -> _Parser:
 
 
 def _terms_table(model) -> str:  # noqa: ANN001
-    rows = [("term", "coefficient", "std error", "closed form")]
-    for t in model.terms:
-        rows.append((str(t.term), f"{t.coefficient:.6g}", f"{t.std_error:.2g}",
-                     "" if t.closed_form is None else str(t.closed_form)))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    from .report import terms_rows
+
+    found = terms_rows(model)
+    header = [h for h in found[0] if any(r[h] for r in found)]
+    rows = [tuple(header)] + [tuple(r[h] for h in header) for r in found]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join("  " + line for line in lines)
@@ -180,6 +198,8 @@ def _report(model, check=None) -> None:  # noqa: ANN001
     print(f"{label:<15} {model.target} = {model.expression}"
           + (f"    ({constants})" if constants else ""))
     print(f"LaTeX:          {model.latex()}")
+    if model.terms and all(t.interval is not None for t in model.terms):
+        print(f"With intervals: {model.latex(uncertainty=True)}")
     if m:
         print(f"Fit:            R² = {m['r2']:.6f}, MSE = {m['mse']:.3g}, "
               f"{len(model.terms)} term(s), complexity {m['complexity']}")
@@ -198,6 +218,19 @@ def _report(model, check=None) -> None:  # noqa: ANN001
     if model.terms and not any(math.isnan(t.std_error) for t in model.terms):
         print("Terms:")
         print(_terms_table(model))
+    from .report import constant_lines, selection_lines
+
+    u = model.uncertainty
+    if "n_resamples" in u:
+        print(f"Uncertainty:    {100 * u['level']:g}% bootstrap percentile intervals "
+              f"({u['n_resamples']} resamples); inclusion over {u['n_resamples']} re-selections "
+              f"on half the rows, {u['support_rate']:.0%} chose exactly this model")
+    elif u.get("reason"):
+        print(f"Uncertainty:    none: {u['reason']}")
+    for i, line in enumerate(constant_lines(model)):
+        print(f"{'Constants:' if i == 0 else '':<15} {line}")
+    for i, line in enumerate(selection_lines(model)):
+        print(f"{'Selection:' if i == 0 else '':<15} {line}")
     if len(model.pareto):
         chosen_by = str(m.get("selection", "bic")).upper() if not genetic else model.method
         print(f"Pareto front (* = chosen by {chosen_by}):")
@@ -234,7 +267,10 @@ def _fit(args: argparse.Namespace) -> int:
     constants = _constants(args.constants)
     model = discover(args.data, target=args.target, inputs=inputs, basis=args.basis,
                      method=args.method, solver=args.solver, selection=args.selection,
-                     max_terms=args.max_terms, constants=constants, device=args.device,
+                     max_terms=args.max_terms, cv_folds=args.cv_folds,
+                     validation_fraction=args.validation_fraction, split_on=args.split_on,
+                     n_bootstrap=args.bootstrap, confidence=args.confidence,
+                     constants=constants, device=args.device,
                      random_state=args.seed, time_limit=args.time_limit,
                      max_evaluations=args.max_evaluations, polish=not args.no_polish)
     return _finish(model, args, constants)
@@ -268,6 +304,11 @@ def _finish(model, args: argparse.Namespace, constants: dict[str, float]) -> int
         from .plots import plot_pareto
 
         plot_pareto(model, args.plot)
+    written = []
+    if getattr(args, "report", None):
+        from .report import write_report
+
+        written = write_report(model, args.report)
     if args.latex:
         print(model.latex())
     else:
@@ -276,6 +317,8 @@ def _finish(model, args: argparse.Namespace, constants: dict[str, float]) -> int
             print(f"Saved:          {args.json}")
         if args.plot:
             print(f"Pareto plot:    {args.plot}")
+        if written:
+            print(f"Report:         {args.report}/ ({', '.join(p.name for p in written)})")
     return 0 if result is None or result.symbolic else 1
 
 

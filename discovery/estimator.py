@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -30,6 +31,10 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
         Its formula.
     coef_ : ndarray
         Coefficients of its terms.
+    intervals_ : ndarray
+        ``(k, 2)`` confidence intervals of the coefficients (NaN where none).
+    inclusion_ : ndarray
+        Each term's inclusion probability (NaN without the bootstrap).
     n_features_in_ : int
 
     Examples
@@ -44,7 +49,8 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(self, *, basis: str | Library | Sequence[str] = "auto", solver: str = "auto",
                  selection: str = "bic",
-                 max_terms: int = 12, cv_folds: int = 5,
+                 max_terms: int = 12, cv_folds: int = 5, validation_fraction: float = 0.25,
+                 split_on: str | None = None, n_bootstrap: int = 200, confidence: float = 0.95,
                  constants: Mapping[str, float] | None = None, simplify: bool = True,
                  device: str = "auto", random_state: int | None = 0) -> None:
         self.basis = basis
@@ -52,6 +58,10 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
         self.selection = selection
         self.max_terms = max_terms
         self.cv_folds = cv_folds
+        self.validation_fraction = validation_fraction
+        self.split_on = split_on
+        self.n_bootstrap = n_bootstrap
+        self.confidence = confidence
         self.constants = constants
         self.simplify = simplify
         self.device = device
@@ -68,13 +78,19 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
         self.model_ = discover(
             X_arr, target=y_arr, inputs=inputs, basis=self.basis, solver=self.solver,
             selection=self.selection, max_terms=self.max_terms, cv_folds=self.cv_folds,
-            constants=self.constants, simplify=self.simplify, device=self.device,
-            random_state=self.random_state)
+            validation_fraction=self.validation_fraction, split_on=self.split_on,
+            n_bootstrap=self.n_bootstrap, confidence=self.confidence, constants=self.constants,
+            simplify=self.simplify, device=self.device, random_state=self.random_state)
         self.expression_ = self.model_.expression
-        self.coef_ = np.array([t.coefficient for t in self.model_.terms])
+        terms = self.model_.terms
+        self.coef_ = np.array([t.coefficient for t in terms])
+        self.intervals_ = np.array([t.interval or (np.nan, np.nan) for t in terms]).reshape(-1, 2)
+        self.inclusion_ = np.array([np.nan if t.inclusion is None else t.inclusion
+                                    for t in terms])
         return self
 
-    def predict(self, X: object) -> np.ndarray:
+    def predict(self, X: object, return_std: bool = False) -> Any:
+        """Predictions, and with ``return_std`` the standard deviation of a new observation."""
         check_is_fitted(self)
         X_arr = validate_data(self, X, reset=False, dtype=np.float64)
-        return self.model_.predict(X_arr)
+        return self.model_.predict(X_arr, return_std=return_std)

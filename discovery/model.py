@@ -15,10 +15,10 @@ import pandas as pd
 import sympy
 import torch
 
-from basis_library import DataError, ParseError, as_symbols, parse_expression
+from basis_library import DataError, FitError, ParseError, as_symbols, parse_expression
 from basis_library._compile import compile_numpy, compile_torch
 
-__all__ = ["Model", "ModelTerm", "load", "FORMAT"]
+__all__ = ["Model", "ModelTerm", "load", "plus_minus", "FORMAT"]
 
 FORMAT = "discovery-model/1"
 
@@ -31,12 +31,34 @@ class ModelTerm:
     coefficient: float
     std_error: float
     closed_form: sympy.Expr | None = None
+    #: The coefficient's confidence interval (level in ``Model.uncertainty["level"]``)
+    interval: tuple[float, float] | None = None
+    #: The fraction of resampled re-selections that kept this term
+    inclusion: float | None = None
+
+    @property
+    def half_width(self) -> float:
+        """Half the width of :attr:`interval` (NaN without one)."""
+        if self.interval is None:
+            return math.nan
+        return (self.interval[1] - self.interval[0]) / 2
 
     def to_dict(self) -> dict[str, object]:
         return {"term": str(self.term), "coefficient": self.coefficient,
-                "std_error": self.std_error if math.isfinite(self.std_error) else None,
+                "std_error": _finite(self.std_error),
+                "interval": None if self.interval is None else [_finite(v) for v in self.interval],
+                "inclusion": self.inclusion,
                 "closed_form": None if self.closed_form is None else str(self.closed_form),
                 "latex": sympy.latex(self.term)}
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _number(value: object) -> float:
+    """A saved number back as a float (JSON null is NaN)."""
+    return math.nan if value is None else float(value)  # type: ignore[arg-type]
 
 
 class Model:
@@ -55,10 +77,23 @@ class Model:
         The additive terms with coefficients and standard errors.
     pareto
         DataFrame of the complexity/error front: ``complexity``, ``n_terms``,
-        ``error`` (training MSE), ``bic``, ``aic``, ``cv_mse``, ``expression``,
+        ``error`` (training MSE), ``bic``, ``aic``, ``validation_mse``, ``expression``,
         ``chosen``.
     metrics
         ``r2``, ``mse``, ``n_samples``, ``rows_dropped`` and more.
+    uncertainty
+        How sure the coefficients are (empty when not assessed): ``level``,
+        ``interval`` (how :attr:`ModelTerm.interval` was made), ``covariance``
+        and ``noise_std`` of the refit least squares, ``dof``; with the
+        bootstrap, ``n_resamples``, ``inclusion`` (every term any resample
+        picked, with its probability) and ``support_rate``; ``constants``: the
+        interval of each named constant that a coefficient was recognised as.
+        ``reason`` says why it is missing where it is.
+    diagnostics
+        How the model was chosen: ``selection`` (the criterion, the
+        validation split, and what BIC, AIC and validation error each choose),
+        ``complexity`` (training and validation error of the best model of
+        each size) and ``path`` (the L1 regularisation path).
     """
 
     def __init__(self, *, expression: sympy.Expr, raw_expression: sympy.Expr,
@@ -66,7 +101,9 @@ class Model:
                  constants: Mapping[str, float] | None = None,
                  pareto: pd.DataFrame | None = None, library: Mapping[str, object] | None = None,
                  metrics: Mapping[str, object] | None = None, method: str = "sparse",
-                 info: Mapping[str, object] | None = None) -> None:
+                 info: Mapping[str, object] | None = None,
+                 uncertainty: Mapping[str, Any] | None = None,
+                 diagnostics: Mapping[str, Any] | None = None) -> None:
         self.expression = expression
         self.raw_expression = raw_expression
         self.inputs = list(inputs)
@@ -79,11 +116,17 @@ class Model:
         self.metrics = dict(metrics or {})
         self.method = method
         self.info = dict(info or {})
+        self.uncertainty: dict[str, Any] = dict(uncertainty or {})
+        self.diagnostics: dict[str, Any] = dict(diagnostics or {})
         self._numpy: Callable[..., np.ndarray] | None = None
+        self._term_values: list[Callable[..., np.ndarray]] | None = None
+        #: The engine's state at selection (design matrix, candidates); not saved.
+        self._fit: Any = None
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
-        state["_numpy"] = None  # compiled closures are rebuilt on demand
+        # Compiled closures are rebuilt on demand; the fit state is not kept.
+        state.update(_numpy=None, _term_values=None, _fit=None)
         return state
 
     # --- views ---------------------------------------------------------------
@@ -112,15 +155,36 @@ class Model:
     def __str__(self) -> str:
         return f"{self.target} = {self.expression}"
 
-    def latex(self, *, numeric: bool = False) -> str:
+    def latex(self, *, numeric: bool = False, uncertainty: bool = False) -> str:
         """The formula as LaTeX, e.g. ``\\frac{v^{2} \\sin{\\left(2 \\theta \\right)}}{g}``.
 
         Parameters
         ----------
         numeric
             Write named constants as their values.
+        uncertainty
+            Write each term with its fitted coefficient and the half-width of
+            its interval, ``(0.10194 \\pm 0.00002)\\, v^{2} \\sin{...}``; the
+            half-width is rounded to one significant digit and the coefficient
+            to the same place.
+
+        Raises
+        ------
+        FitError
+            If ``uncertainty`` is asked of a model without intervals.
         """
-        return sympy.latex(self.numeric_expression if numeric else self.expression)
+        if not uncertainty:
+            return sympy.latex(self.numeric_expression if numeric else self.expression)
+        if not self.terms or any(t.interval is None for t in self.terms):
+            raise FitError("This model has no coefficient intervals"
+                           + (f" ({self.uncertainty['reason']})" if self.uncertainty.get("reason")
+                              else "") + "; fit it with discover(..., method='sparse').")
+        parts = []
+        for t in self.terms:
+            value, half = plus_minus(t.coefficient, t.half_width)
+            number = f"({value} \\pm {half})"
+            parts.append(number if t.term == 1 else f"{number}\\, {sympy.latex(t.term)}")
+        return " + ".join(parts)
 
     def sympy(self) -> sympy.Expr:
         """The formula as a sympy expression (named constants as symbols)."""
@@ -149,9 +213,62 @@ class Model:
                             f"({', '.join(self.inputs)}); got shape {array.shape}.")
         return [array[:, j] for j in range(array.shape[1])]
 
-    def predict(self, X: object) -> np.ndarray:
-        """Evaluate the formula on new inputs (DataFrame, mapping or 2-D array)."""
-        return self.to_numpy()(*self._columns(X))
+    def predict(self, X: object, *, return_std: bool = False,
+                interval: float | None = None) -> Any:
+        """Evaluate the formula on new inputs (DataFrame, mapping or 2-D array).
+
+        Parameters
+        ----------
+        return_std
+            Also return the standard deviation of a new observation at each
+            point, ``sqrt(noise² + φᵀ Σ φ)``, from the refit least squares
+            (``φ`` the terms' values, ``Σ`` the coefficients' covariance).
+        interval
+            A level such as 0.95: also return the lower and upper limits of
+            the Student-t prediction interval at that level.
+
+        Returns
+        -------
+        ndarray, or a tuple ``(prediction, std)``, ``(prediction, lower,
+        upper)`` or ``(prediction, std, lower, upper)``.
+
+        Raises
+        ------
+        FitError
+            If intervals are asked of a model that is not linear in fitted
+            coefficients (a genetic expression as found, a fit of a
+            transformed target).
+        """
+        columns = self._columns(X)
+        prediction = self.to_numpy()(*columns)
+        if not return_std and interval is None:
+            return prediction
+        std = self._prediction_std(columns)
+        out: list[np.ndarray] = [prediction]
+        if return_std:
+            out.append(std)
+        if interval is not None:
+            if not 0 < interval < 1:
+                raise FitError(f"interval must be a level between 0 and 1; got {interval!r}.")
+            from scipy import stats
+
+            half = stats.t.ppf(0.5 + interval / 2, max(int(self.uncertainty["dof"]), 1)) * std
+            out += [prediction - half, prediction + half]
+        return tuple(out)
+
+    def _prediction_std(self, columns: list[np.ndarray]) -> np.ndarray:
+        covariance = self.uncertainty.get("covariance")
+        if covariance is None:
+            raise FitError("Prediction intervals need the covariance of a model linear in its "
+                           "coefficients; this one has none"
+                           + (f" ({self.uncertainty['reason']})" if self.uncertainty.get("reason")
+                              else "") + ".")
+        if self._term_values is None:
+            self._term_values = [compile_numpy(self.symbols, t.term) for t in self.terms]
+        phi = np.column_stack([f(*columns) for f in self._term_values])
+        sigma = np.asarray(covariance, dtype=float)
+        variance = np.einsum("ij,jk,ik->i", phi, sigma, phi)
+        return np.sqrt(np.maximum(variance, 0.0) + float(self.uncertainty["noise_std"]) ** 2)
 
     def to_numpy(self) -> Callable[..., np.ndarray]:
         """A numpy function of the input columns, in the order of :attr:`inputs`."""
@@ -186,6 +303,8 @@ class Model:
             "terms": [t.to_dict() for t in self.terms],
             "r2": self.metrics.get("r2"),
             "metrics": self.metrics,
+            "uncertainty": self.uncertainty,
+            "diagnostics": self.diagnostics,
             "pareto": json.loads(self.pareto.to_json(orient="records")),
             "library": self.library,
             "info": self.info,
@@ -213,10 +332,13 @@ class Model:
                 str(text), table, allow_new_symbols=False, where=where)
             terms = [ModelTerm(term=parse(t["term"], "saved term"),
                                coefficient=float(t["coefficient"]),
-                               std_error=float("nan") if t.get("std_error") is None
-                               else float(t["std_error"]),
+                               std_error=_number(t.get("std_error")),
                                closed_form=None if t.get("closed_form") is None
-                               else parse(t["closed_form"], "saved closed form"))
+                               else parse(t["closed_form"], "saved closed form"),
+                               interval=None if t.get("interval") is None
+                               else (_number(t["interval"][0]), _number(t["interval"][1])),
+                               inclusion=None if t.get("inclusion") is None
+                               else float(t["inclusion"]))
                      for t in data["terms"]]
             return cls(expression=parse(data["symbolic_expression"], "saved expression"),
                        raw_expression=parse(data["raw_expression"], "saved raw expression"),
@@ -225,7 +347,9 @@ class Model:
                        library=dict(data.get("library") or {}),
                        metrics=dict(data.get("metrics") or {}),
                        method=str(data.get("method", "sparse")),
-                       info=dict(data.get("info") or {}))
+                       info=dict(data.get("info") or {}),
+                       uncertainty=dict(data.get("uncertainty") or {}),
+                       diagnostics=dict(data.get("diagnostics") or {}))
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ParseError):
                 raise
@@ -252,6 +376,30 @@ def load(path: str | Path) -> Model:
     if not isinstance(data, dict):
         raise ParseError(f"The model file {str(path)!r} does not hold a JSON object.")
     return Model.from_dict(data)
+
+
+def plus_minus(value: float, half_width: float) -> tuple[str, str]:
+    """``value`` and ``half_width`` as text, the half-width to one significant digit.
+
+    Examples
+    --------
+    >>> plus_minus(0.101936, 0.000172)
+    ('0.1019', '0.0002')
+    >>> plus_minus(9.8123, 0.0)
+    ('9.8123', '0')
+    >>> plus_minus(-1234.5, 12.0)
+    ('-1230', '10')
+    """
+    if not math.isfinite(half_width) or half_width <= 0:
+        text = f"{value:.6g}"
+        return text, ("0" if half_width == 0 else "?")
+    place = -math.floor(math.log10(half_width))
+    rounded = round(half_width, place)
+    if rounded >= 10.0 ** (1 - place):  # 0.00096 rounds up to 0.001: one place fewer
+        place -= 1
+        rounded = round(half_width, place)
+    digits = max(place, 0)
+    return f"{round(value, place):.{digits}f}", f"{rounded:.{digits}f}"
 
 
 def _versions() -> dict[str, str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from basis_library import FitError
+
 from ._optional import optional_import
 
-__all__ = ["figure", "plot_pareto"]
+__all__ = ["figure", "plot_pareto", "plot_complexity", "plot_path", "plot_inclusion"]
 
 
 def figure(width: float, height: float) -> Any:
@@ -35,6 +37,90 @@ def plot_pareto(model: Any, path: str | Path) -> Path:
     ax.set(xlabel="complexity (nodes)", ylabel="training MSE", yscale="log" if positive else
            "linear", title=f"Pareto front ({model.method})")
     ax.legend(fontsize=8)
+    path = Path(path)
+    fig.savefig(path)
+    return path
+
+
+def _diagnostic(model: Any, key: str) -> Any:
+    found = model.diagnostics.get(key)
+    if not found:
+        reason = model.uncertainty.get("reason", "it was not fitted by the sparse engine")
+        raise FitError(f"This model has no {key} diagnostics ({reason}).")
+    return found
+
+
+def plot_complexity(model: Any, path: str | Path) -> Path:
+    """Training and validation error of the best model of each size: the bias–variance picture.
+
+    Too few terms and both errors are high (under-fitting); too many and the
+    training error keeps falling while the validation error stops or rises
+    (over-fitting). The chosen model is circled.
+    """
+    curve = _diagnostic(model, "complexity")
+    selection = model.diagnostics.get("selection", {})
+    x = [row["complexity"] for row in curve]
+    train = [row["train_mse"] for row in curve]
+    held = [row["validation_mse"] if row["validation_mse"] is not None else float("nan")
+            for row in curve]
+    fig = figure(7, 4.5)
+    ax = fig.add_subplot()
+    ax.plot(x, train, marker="o", color="tab:blue", label="training MSE")
+    ax.plot(x, held, marker="s", color="tab:orange",
+            label=f"validation MSE ({selection.get('validation', 'validation')})")
+    for row in curve:
+        if row["chosen"]:
+            ax.scatter([row["complexity"]], [row["train_mse"]], s=180, facecolors="none",
+                       edgecolors="tab:red", linewidths=2, zorder=3,
+                       label=f"chosen by {selection.get('selection', '?')}: "
+                             f"{row['n_terms']} term(s)")
+    for row, label in zip(curve, (r["n_terms"] for r in curve)):
+        ax.annotate(str(label), (row["complexity"], row["train_mse"]), fontsize=7,
+                    textcoords="offset points", xytext=(0, -11), ha="center")
+    positive = all(v > 0 for v in train + [h for h in held if h == h])
+    ax.set(xlabel="complexity (nodes); numbers: terms", ylabel="mean squared error",
+           yscale="log" if positive else "linear",
+           title="Under- and over-fitting: error against complexity")
+    ax.legend(fontsize=8)
+    path = Path(path)
+    fig.savefig(path)
+    return path
+
+
+def plot_path(model: Any, path: str | Path) -> Path:
+    """The L1 regularisation path: each term's coefficient against the penalty."""
+    found = _diagnostic(model, "path")
+    fig = figure(7, 4.5)
+    ax = fig.add_subplot()
+    for term, chosen, coefficients in zip(found["terms"], found["chosen"],
+                                          found["coefficients"]):
+        ax.plot(found["alphas"], coefficients, linewidth=2.2 if chosen else 1.0,
+                label=term + (" (chosen)" if chosen else ""))
+    ax.set(xscale="log", xlabel="L1 penalty alpha", ylabel="coefficient (unit-RMS column)",
+           title="Regularisation path")
+    ax.invert_xaxis()
+    ax.legend(fontsize=7, loc="best")
+    path = Path(path)
+    fig.savefig(path)
+    return path
+
+
+def plot_inclusion(model: Any, path: str | Path, limit: int = 20) -> Path:
+    """Each term's inclusion probability over the resampled re-selections."""
+    rows = model.uncertainty.get("inclusion")
+    if not rows:
+        raise FitError("This model has no inclusion probabilities; fit it with n_bootstrap > 0.")
+    rows = rows[:limit]
+    kept = {str(t.term) for t in model.terms}
+    fig = figure(7, 0.8 + 0.3 * len(rows))
+    ax = fig.add_subplot()
+    labels = [r["term"] for r in rows][::-1]
+    values = [r["probability"] for r in rows][::-1]
+    colours = ["tab:red" if label in kept else "tab:gray" for label in labels]
+    ax.barh(labels, values, color=colours)
+    ax.set(xlim=(0, 1), xlabel=f"inclusion probability ({model.uncertainty['n_resamples']} "
+                               "half-subsamples)",
+           title="Which terms the data insist on (red: in the model)")
     path = Path(path)
     fig.savefig(path)
     return path

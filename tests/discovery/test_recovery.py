@@ -100,7 +100,7 @@ def test_other_laws_are_recovered_exactly(law, noise):
 def test_cv_selection_picks_the_law_and_aic_keeps_at_least_as_many_terms(cannon):
     cv = discover(cannon, target="s", selection="cv", device="cpu", constants={"g": G})
     assert [str(t.term) for t in cv.terms] == ["v**2*sin(2*theta)"]
-    assert all(cv.pareto["cv_mse"].notna())
+    assert all(cv.pareto["validation_mse"].notna())
     aic = discover(cannon, target="s", selection="aic", device="cpu")
     assert len(aic.terms) >= len(cv.terms)  # AIC's 2 per term under-penalises large libraries
 
