@@ -243,7 +243,8 @@ def _report(model, check=None) -> None:  # noqa: ANN001
     if {"library", "evaluate", "fit", "constants_simplify"} <= set(t):
         print(f"Timings:        library {t['library']:.3f} s, evaluate {t['evaluate']:.3f} s, "
               f"fit {t['fit']:.3f} s, constants+simplify {t['constants_simplify']:.3f} s, "
-              f"total {t['total']:.3f} s on {model.info['device']}")
+              + (f"intervals {t['uncertainty']:.3f} s, " if "uncertainty" in t else "")
+              + f"total {t['total']:.3f} s on {model.info['device']}")
 
 
 def _demo(args: argparse.Namespace) -> int:
