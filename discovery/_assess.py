@@ -3,7 +3,7 @@
 :func:`assess` runs once, on the model :func:`discovery.discover` returns,
 from the state the sparse engine kept when it chose that model
 (:class:`FitState`): the design matrix, the candidate supports and their
-scores, the validation splits.
+scores.
 """
 
 from __future__ import annotations
@@ -37,27 +37,31 @@ class FitState:
     terms: tuple[sympy.Expr, ...]
     candidates: tuple[Candidate, ...]
     chosen: int
-    splits: Splits
+    #: The splits the candidates were chosen by; None when an information criterion chose
+    splits: Splits | None
     criterion: str
     #: Indices of the candidates in the model's Pareto table, in its order
     front: tuple[int, ...] = ()
 
-    def with_validation(self) -> FitState:
-        """This state with every candidate's validation error (computed where missing)."""
+    def with_validation(self, splits: Splits) -> FitState:
+        """This state with every candidate's validation error on ``splits`` (where missing)."""
         if all(not math.isnan(c.validation_mse) for c in self.candidates):
             return self
         def scored(c: Candidate) -> Candidate:
             if not math.isnan(c.validation_mse):
                 return c
-            mse, se = validation_error(self.X, self.y, c.support, self.splits.parts)
+            mse, se = validation_error(self.X, self.y, c.support, splits.parts)
             return replace(c, validation_mse=mse, validation_se=se)
 
-        return replace(self, candidates=tuple(scored(c) for c in self.candidates))
+        return replace(self, candidates=tuple(scored(c) for c in self.candidates), splits=splits)
 
 
-def assess(model: Model, state: FitState, *, n_bootstrap: int, level: float, max_terms: int,
-           random_state: int | None, selection: str) -> dict[str, float]:
+def assess(model: Model, state: FitState, splits: Splits, *, n_bootstrap: int, level: float,
+           max_terms: int, random_state: int | None, selection: str) -> dict[str, float]:
     """Attach intervals, inclusion probabilities and selection diagnostics to ``model``.
+
+    ``splits`` gives the validation errors reported (the same as
+    ``state.splits`` where those chose).
 
     Coefficient intervals are bootstrap percentiles when ``n_bootstrap > 0``,
     Student-t intervals from the refit's standard errors otherwise; the
@@ -66,7 +70,7 @@ def assess(model: Model, state: FitState, *, n_bootstrap: int, level: float, max
     Returns the seconds taken by the ``bootstrap`` and the ``diagnostics``.
     """
     started = time.perf_counter()
-    state = state.with_validation()
+    state = state.with_validation(splits)
     if len(model.pareto) == len(state.front) and "validation_mse" in model.pareto:
         model.pareto["validation_mse"] = [state.candidates[i].validation_mse for i in state.front]
     chosen = state.candidates[state.chosen]
@@ -103,7 +107,7 @@ def assess(model: Model, state: FitState, *, n_bootstrap: int, level: float, max
     uncertainty["constants"] = _constant_intervals(model)
     model.uncertainty = uncertainty
     summary = _summaries(state)
-    model.diagnostics = {"selection": _selection(state, selection, summary),
+    model.diagnostics = {"selection": _selection(state, splits, selection, summary),
                          "complexity": _complexity_curve(state, summary),
                          "path": _path(state)}
     seconds["diagnostics"] = time.perf_counter() - started - seconds["bootstrap"]
@@ -179,11 +183,11 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _selection(state: FitState, selection: str,
+def _selection(state: FitState, splits: Splits, selection: str,
                summary: Callable[[int], dict[str, object]]) -> dict[str, object]:
     """The criterion used, the validation split, and what each criterion would choose."""
     return {"selection": selection, "criterion": state.criterion,
-            "validation": state.splits.description, "chosen": summary(state.chosen),
+            "validation": splits.description, "chosen": summary(state.chosen),
             "choices": {c: summary(choose(state.candidates, c)) for c in CRITERIA}}
 
 

@@ -240,7 +240,7 @@ def discover(
                                int(max_evaluations))
         model = discover_genetic(dataset, method, settings, started=started, polish=polish,
                                  time_limit=time_limit, options=options)
-        _assess(model, settings, n_bootstrap, confidence)
+        _assess(model, dataset, settings, n_bootstrap, confidence)
         return model
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
@@ -258,7 +258,7 @@ def discover(
         model = _other_routes(model, library, design, dataset, search, started)
         if settings.simplify:
             _simplify_model(model)
-    _assess(model, settings, n_bootstrap, confidence)
+    _assess(model, dataset, settings, n_bootstrap, confidence)
     # The total covers every route tried, whichever won, and the assessment.
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
                              "total": time.perf_counter() - started}
@@ -266,14 +266,22 @@ def discover(
     return model
 
 
-def _assess(model: Model, settings: _Settings, n_bootstrap: int, confidence: float) -> None:
-    """Intervals and diagnostics where the sparse engine chose the model's terms."""
+def _assess(model: Model, dataset: Dataset, settings: _Settings, n_bootstrap: int,
+            confidence: float) -> None:
+    """Intervals and diagnostics where the sparse engine chose the model's terms.
+
+    Every route fits ``dataset``'s rows, so the splits drawn here are those a
+    validation criterion chose by.
+    """
     t = time.perf_counter()
-    if model._fit is None:
+    state = model._fit
+    if state is None:
         model.uncertainty = {"reason": model.info.get(
             "no_uncertainty", "the model's coefficients were not fitted by least squares")}
         return
-    seconds = assess(model, model._fit, n_bootstrap=n_bootstrap, level=confidence,
+    splits = state.splits or settings.splits(dataset)
+    model.metrics["validation"] = splits.description
+    seconds = assess(model, state, splits, n_bootstrap=n_bootstrap, level=confidence,
                      max_terms=settings.max_terms, random_state=settings.random_state,
                      selection=settings.selection)
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
@@ -428,16 +436,15 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     if not supports:
         raise FitError("No candidate model was found; the target may be constant zero.")
     # Validation errors are needed here only to choose by them; otherwise the
-    # assessment scores the winning route's candidates alone.
-    splits = settings.splits(dataset)
-    scored = splits if settings.criterion == "validation" else None
-    candidates = score_candidates(X, y, supports, design.terms, splits=scored)
+    # assessment draws the splits and scores the winning route's candidates alone.
+    splits = settings.splits(dataset) if settings.criterion == "validation" else None
+    candidates = score_candidates(X, y, supports, design.terms, splits=splits)
     # Backward elimination from the best few candidates adds what forward
     # selection cannot reach (a support without its early, now redundant, terms).
     best_few = sorted(candidates, key=lambda c: c.bic)[:PRUNE_BEST]
     pruned = {backward_prune(X, y, c.support) for c in best_few} - set(supports)
     if pruned:
-        candidates += score_candidates(X, y, sorted(pruned), design.terms, splits=scored)
+        candidates += score_candidates(X, y, sorted(pruned), design.terms, splits=splits)
     best = choose(candidates, settings.criterion)
     t3 = time.perf_counter()
 
@@ -472,7 +479,6 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     model.metrics = {**training_metrics(model, dataset), "mse_refit": chosen.mse,
                      "n_terms": chosen.n_terms, "library_size": len(library),
                      "constants_fixed": fixed, "selection": settings.selection,
-                     "validation": splits.description,
                      "solver": settings.solver, "n_candidates": len(candidates)}
     model.info = {"device": str(settings.device), "source": dataset.source, "timings": {
         "library": timings.get("library", 0.0), "evaluate": timings.get("evaluate", t2 - t1),
