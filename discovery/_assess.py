@@ -20,8 +20,13 @@ import torch
 
 from ._select import CRITERIA, Candidate, Splits, choose, validation_error
 from ._sparse import lasso_solutions, refit, scale_columns
-from ._uncertainty import bootstrap_selection, percentile_interval, t_interval
-from .model import Model
+from ._uncertainty import (
+    bootstrap_selection,
+    candidate_columns,
+    percentile_interval,
+    t_interval,
+)
+from .model import Model, _finite
 
 __all__ = ["FitState", "assess", "constant_interval"]
 
@@ -179,10 +184,6 @@ def _summaries(state: FitState) -> Callable[[int], dict[str, object]]:
     return summary
 
 
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 def _selection(state: FitState, splits: Splits, selection: str,
                summary: Callable[[int], dict[str, object]]) -> dict[str, object]:
     """The criterion used, the validation split, and what each criterion would choose."""
@@ -207,7 +208,7 @@ def _path(state: FitState) -> dict[str, object]:
     """The L1 path over every term a candidate holds (unit-RMS columns): the largest ones."""
     Xs, _ = scale_columns(state.X)
     chosen = state.candidates[state.chosen].support
-    columns = list(dict.fromkeys([*chosen, *(i for c in state.candidates for i in c.support)]))
+    columns = candidate_columns([c.support for c in state.candidates], chosen)
     y_rms = float(torch.linalg.vector_norm(state.y)) / math.sqrt(len(state.y)) or 1.0
     alphas, coef = lasso_solutions(Xs[:, columns], state.y / y_rms)
     if alphas.numel() == 0:

@@ -31,7 +31,8 @@ from scipy import stats
 from ._select import _log_comb
 from ._sparse import scale_columns
 
-__all__ = ["Bootstrap", "bootstrap_selection", "percentile_interval", "t_interval"]
+__all__ = ["Bootstrap", "bootstrap_selection", "candidate_columns", "percentile_interval",
+           "t_interval"]
 
 MAX_COLUMNS = 200
 BLOCK = 32
@@ -145,11 +146,17 @@ def bootstrap_selection(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tup
                      support_rate=float((picked == fixed_masks[0]).all(dim=1).double().mean()))
 
 
+def candidate_columns(supports: Sequence[tuple[int, ...]], chosen: tuple[int, ...]) -> list[int]:
+    """The chosen support's columns, then every other column a candidate holds, once each."""
+    return list(dict.fromkeys([*chosen, *(i for s in supports for i in s)]))
+
+
 def _columns(Xs: torch.Tensor, y: torch.Tensor, supports: Sequence[tuple[int, ...]],
              chosen: tuple[int, ...], max_columns: int) -> list[int]:
-    """The chosen terms, then every candidate's, then the most correlated, up to ``max_columns``."""
+    """The candidates' columns (:func:`candidate_columns`), then the most correlated, up to
+    ``max_columns``."""
     p = Xs.shape[1]
-    columns = list(dict.fromkeys([*chosen, *(i for s in supports for i in s)]))
+    columns = candidate_columns(supports, chosen)
     if p <= max_columns:
         return columns + [i for i in range(p) if i not in set(columns)]
     ranked = torch.argsort((Xs.T @ y).abs(), descending=True).cpu().tolist()

@@ -250,10 +250,9 @@ class Model:
         if interval is not None:
             if not 0 < interval < 1:
                 raise FitError(f"interval must be a level between 0 and 1; got {interval!r}.")
-            from scipy import stats
+            from ._uncertainty import t_interval
 
-            half = stats.t.ppf(0.5 + interval / 2, max(int(self.uncertainty["dof"]), 1)) * std
-            out += [prediction - half, prediction + half]
+            out += list(t_interval(prediction, std, int(self.uncertainty["dof"]), interval))
         return tuple(out)
 
     def _prediction_std(self, columns: list[np.ndarray]) -> np.ndarray:
