@@ -177,6 +177,7 @@ def constant() -> Library:
 
 
 _AUTO_MONOMIALS = 120
+_SMALL_LAW_INPUTS = 3
 _ANGLE_NAMES = ("theta", "phi", "alpha", "beta", "gamma", "angle", "omega_t", "psi")
 
 
@@ -188,13 +189,19 @@ def auto_library(
 ) -> Library:
     """The default library for the given columns, shaped by the data and hints.
 
-    Monomials of the highest degree (at most 4) that keeps their number at
-    most 120 (degree 4 for up to four inputs, 3 up to seven, 2 up to 14), times
-    ``1 + fourier(angles, 3)`` where an angle is a variable hinted as one, or
-    named like one, or whose values lie within [-2π, 2π] with at most three
-    inputs; plus exp(x), exp(-x) of each input, log(x) and sqrt(x) where it is
-    positive on the data, 1/x where it is non-zero, alone and times the
-    monomials of degree one (two, for one or two inputs).
+    Monomials of the highest degree (at most 4; 6 for a single input) that
+    keeps their number at most 120 (degree 4 for up to four inputs, 3 up to
+    seven, 2 up to 14), times ``1 + fourier(angles, 3)`` where an angle is a
+    variable hinted as one, or named like one, or whose values lie within
+    [-2π, 2π] with at most three inputs; plus exp(x), exp(-x) of each input,
+    log(x) and sqrt(x) where it is positive on the data, 1/x where it is
+    non-zero, alone and times the monomials of degree one (two, for one or two
+    inputs). Up to three inputs, also what small laws are made of (the Nguyen
+    and Keijzer benchmarks, Uy et al. 2011): sin and cos of the angles'
+    squares and pairwise products, products of first harmonics of different
+    arguments (``sin(x)*cos(y)``, ``sin(x**2)*cos(x)``), logs of shifted
+    inputs (``log(x + 1)`` where x > -1, ``log(x**2 + 1)``) and powers with an
+    input exponent (``x**y`` where x > 0).
 
     Examples
     --------
@@ -211,7 +218,8 @@ def auto_library(
     d = len(given)
     if d == 0:
         raise LibraryError("auto_library needs at least one input variable.")
-    degree = max([1] + [k for k in range(1, 5) if math.comb(d + k, k) <= _AUTO_MONOMIALS])
+    top = 6 if d == 1 else 4
+    degree = max([1] + [k for k in range(1, top + 1) if math.comb(d + k, k) <= _AUTO_MONOMIALS])
     angles = []
     for var in given:
         values = np.asarray(data[var.name], dtype=float)
@@ -236,7 +244,32 @@ def auto_library(
         terms.extend(unary([var], chosen).terms)
     maps = Library(terms, spec="unary maps")
     library = library + monomials(given, 2 if d <= 2 else 1) * maps
+    if d <= _SMALL_LAW_INPUTS:
+        library = library + _small_law_terms(data, given, angles)
     if len(library) > max_terms:
         library = monomials(given, min(degree, 2)) + unary(given, ("log", "inv"))
     library.spec = f"auto({', '.join(v.name for v in given)})"
     return library
+
+
+def _small_law_terms(data: Mapping[str, np.ndarray], given: Sequence[Variable],
+                     angles: Sequence[Variable]) -> Library:
+    """Trig of squares and products, products of harmonics, shifted logs, ``x**y``."""
+    symbols = {v.name: s for v, s in zip(given, as_symbols(list(given)))}
+    a = [symbols[v.name] for v in angles]
+    inner = [s**2 for s in a] + [s * t for s, t in itertools.combinations(a, 2)]
+    terms: list[sympy.Expr] = [f(u) for u in inner for f in (sympy.sin, sympy.cos)]
+    # First harmonics of different arguments, multiplied pairwise.
+    arguments = a + [s**2 for s in a]
+    for u, w in itertools.combinations(arguments, 2):
+        terms += [f(u) * g(w) for f in (sympy.sin, sympy.cos) for g in (sympy.sin, sympy.cos)]
+    for var in given:
+        values = np.asarray(data[var.name], dtype=float)
+        finite = values[np.isfinite(values)]
+        x = symbols[var.name]
+        if finite.size and finite.min() > -1:
+            terms.append(sympy.log(x + 1))
+        terms.append(sympy.log(x**2 + 1))
+        if finite.size and finite.min() > 0:
+            terms += [x**symbols[w.name] for w in given if w.name != var.name]
+    return Library(terms, spec="small-law terms")

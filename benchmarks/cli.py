@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Compare discovery with nearest neighbour, linear, MLP (and, for the "
                     "cannon, the study's hand-picked basis), in and out of range.")
     bench.set_defaults(handler=_run)
-    bench.add_argument("what", help="'cannon', 'feynman', or a CSV/Parquet file")
+    bench.add_argument("what", help="'cannon', 'feynman', 'nguyen', or a CSV/Parquet file")
     bench.add_argument("--target", help="target column (for a file)")
     bench.add_argument("--inputs", help="comma-separated input columns (for a file)")
     bench.add_argument("--extrapolate", metavar="COL",
@@ -37,12 +37,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--set", default="feynman",
                        help="feynman: feynman|bonus|srsd-easy|srsd-medium|srsd-hard|all")
     bench.add_argument("--noise", default="0", help="feynman: noise levels, e.g. 0,0.001,0.01,0.1")
-    bench.add_argument("--seeds", type=int, default=1, help="feynman: seeds per problem")
+    bench.add_argument("--seeds", type=int,
+                       help="feynman, nguyen: seeds per problem (default 1; nguyen 10)")
     bench.add_argument("--n-train", type=int, default=1000, help="feynman: training points")
-    bench.add_argument("--workers", type=int, default=2, help="feynman: worker processes")
+    bench.add_argument("--workers", type=int, default=2,
+                       help="feynman, nguyen: worker processes")
     bench.add_argument("--dask", metavar="ADDRESS",
                        help="feynman: run on the Dask cluster at ADDRESS (tcp://host:8786)")
-    bench.add_argument("--problems", metavar="PATTERN", help="feynman: globs on names, a,b")
+    bench.add_argument("--problems", metavar="PATTERN",
+                       help="feynman, nguyen: globs on names, a,b")
     bench.add_argument("--quick", action="store_true",
                        help="short training loops and 10^5 prediction points (smoke tests)")
 
@@ -68,6 +71,8 @@ def _run(args: argparse.Namespace) -> int:
     progress = sys.stderr.isatty()
     if args.what == "feynman":
         return _feynman(args, out, progress)
+    if args.what == "nguyen":
+        return _nguyen(args, out, progress)
     if args.what == "cannon":
         from .cannon import run_cannon, sample_efficiency, summary, write_cannon
 
@@ -126,11 +131,33 @@ def _feynman(args: argparse.Namespace, out: Path, progress: bool) -> int:
     if not problems:
         raise DiscoveryError(f"No problem of set {args.set!r} matches {args.problems!r}.")
     time_limit = 30.0 if args.time_limit is None else args.time_limit
-    records = run_suite(problems, noises=noises, methods=methods, seeds=args.seeds,
+    records = run_suite(problems, noises=noises, methods=methods, seeds=args.seeds or 1,
                         n_train=args.n_train, time_limit=time_limit, workers=args.workers,
                         out=out, progress=progress, dask=args.dask)
     print(summarise(records).to_string(index=False, float_format=lambda x: f"{x:.1f}",
                                        formatters={"noise": "{:g}".format}))
+    paths = [out / "results.jsonl", *write_summary(records, out)]
+    print("\nwrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _nguyen(args: argparse.Namespace, out: Path, progress: bool) -> int:
+    from discovery import DiscoveryError
+
+    from .nguyen import run_nguyen, select, summarise, write_summary
+
+    problems = select(args.problems)
+    if not problems:
+        raise DiscoveryError(f"No Nguyen problem matches {args.problems!r}.")
+    seeds = 10 if args.seeds is None else args.seeds
+    if seeds < 1:
+        raise DiscoveryError(f"--seeds must be at least 1; got {seeds}.")
+    records = run_nguyen(problems, seeds=seeds, workers=args.workers, out=out,
+                         progress=progress)
+    table = summarise(records)
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    print(f"\nMean exact recovery: {table['recovered %'].mean():.1f}% "
+          f"(NGGP 92.3, DSR 83.6, PySR 74.4)")
     paths = [out / "results.jsonl", *write_summary(records, out)]
     print("\nwrote " + ", ".join(str(p) for p in paths))
     return 0

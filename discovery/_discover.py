@@ -23,6 +23,7 @@ from basis_library import (
     custom,
     parse_basis,
     resolve_device,
+    term_complexity,
 )
 
 from ._assess import FitState, assess
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 
 METHODS = ("sparse", "operon", "gplearn", "pysr")
 PRUNE_BEST = 5
-SOLVERS = ("auto", "greedy", "lasso", "stlsq")
+SOLVERS = ("auto", "greedy", "lasso", "stlsq", "subset")
 
 
 def _library(basis: object, columns: Mapping[str, np.ndarray], inputs: list[str],
@@ -432,7 +433,8 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     X = design.matrix
     y = torch.tensor(dataset.y, dtype=X.dtype, device=X.device)
     Xs, _ = scale_columns(X)
-    supports = candidate_supports(Xs, y, solver=settings.solver, max_terms=settings.max_terms)
+    supports = candidate_supports(Xs, y, solver=settings.solver, max_terms=settings.max_terms,
+                                  complexity=[term_complexity(t) for t in design.terms])
     if not supports:
         raise FitError("No candidate model was found; the target may be constant zero.")
     # Validation errors are needed here only to choose by them; otherwise the

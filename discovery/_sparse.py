@@ -215,8 +215,14 @@ def refit(X: torch.Tensor, y: torch.Tensor, support: Sequence[int]) -> Refit:
 
 
 def candidate_supports(Xs: torch.Tensor, y: torch.Tensor, *, solver: str = "auto",
-                       max_terms: int = 12) -> list[tuple[int, ...]]:
-    """Distinct candidate supports from the chosen solver(s), smallest first."""
+                       max_terms: int = 12,
+                       complexity: Sequence[int] | None = None) -> list[tuple[int, ...]]:
+    """Distinct candidate supports from the chosen solver(s), smallest first.
+
+    ``"auto"`` pools the forward path, the L1 path, STLSQ and the best-subset
+    search (:func:`~discovery._subset.best_subsets`, started from the others'
+    supports); ``"subset"`` is the best-subset search alone.
+    """
     n, p = Xs.shape
     max_terms = max(1, min(max_terms, n - 2, p))
     supports: list[tuple[int, ...]] = []
@@ -241,5 +247,23 @@ def candidate_supports(Xs: torch.Tensor, y: torch.Tensor, *, solver: str = "auto
         mapped += [s for s in stlsq_path(Xk, y, thresholds) if len(s) <= max_terms]
     index = keep.cpu().tolist()
     supports += [tuple(sorted(index[i] for i in s)) for s in mapped]
+    if solver in ("auto", "subset"):
+        from ._subset import SEARCH_COLUMNS, best_subsets
+
+        # The best-subset search sees every column of a narrow library, else the
+        # columns the other solvers chose and the most correlated ones.
+        starts = supports if solver == "auto" else forward_path(Xs, y, max_terms)
+        search = torch.arange(p, device=Xs.device)
+        if p > SEARCH_COLUMNS:
+            top = torch.topk((Xs.T @ y).abs(), SEARCH_COLUMNS).indices
+            chosen = torch.as_tensor(sorted({i for s in starts for i in s}), dtype=torch.long,
+                                     device=Xs.device)
+            search = torch.unique(torch.cat([chosen, top]))[:SEARCH_COLUMNS + len(chosen)]
+        where = {int(c): i for i, c in enumerate(search.tolist())}
+        local = [tuple(where[i] for i in s) for s in starts if all(i in where for i in s)]
+        sizes = None if complexity is None else [complexity[i] for i in search.tolist()]
+        found = best_subsets(Xs[:, search], y, max_terms, starts=local, complexity=sizes)
+        columns = search.cpu().tolist()
+        supports += [tuple(sorted(columns[i] for i in s)) for s in found]
     unique = sorted(set(supports), key=lambda s: (len(s), s))
     return unique

@@ -121,7 +121,10 @@ def bootstrap_selection(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tup
         fit = m * torch.log(torch.maximum(rss, _GRAM_FLOOR * yy) / m)
         if criterion == "aic":
             return fit + 2 * k
-        return fit + k * math.log(m) + 2 * ebic_gamma * log_comb[k]
+        # The AICc correction of :func:`~discovery._select.small_sample`, on tensors.
+        spare = (m - k - 1).to(fit.dtype)
+        small = torch.where(spare > 0, 2.0 * k * (k + 1) / spare.clamp_min(1.0), math.inf)
+        return fit + k * math.log(m) + 2 * ebic_gamma * log_comb[k] + small
 
     path_rss, path_masks = _forward_sweeps(gram, min(max_terms, P, m - 1))
     fixed = [tuple(local[i] for i in s) for s in dict.fromkeys([chosen, *supports])]

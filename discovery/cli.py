@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 
 from basis_library.errors import DiscoveryError
 
+from ._discover import SOLVERS
 from ._select import SELECTIONS
 
 __all__ = ["main"]
@@ -121,7 +122,9 @@ def build_parser() -> _Parser:
     fit.add_argument("--no-polish", action="store_true",
                      help="keep a genetic backend's expression as found")
     fit.add_argument("--plot", metavar="PNG", help="write the Pareto front as a picture")
-    fit.add_argument("--solver", default="auto", choices=["auto", "greedy", "lasso", "stlsq"])
+    fit.add_argument("--solver", default="auto", choices=list(SOLVERS),
+                     help="candidate supports: auto pools greedy, lasso, stlsq and subset "
+                          "(best-subset search)")
     fit.add_argument("--selection", default="bic", choices=list(SELECTIONS),
                      help="how the number of terms is chosen: bic (default), aic, or the "
                           "validation error of kfold (alias cv), holdout or extrapolation")
