@@ -95,9 +95,14 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """One problem and seed with the default ``discover``, in a worker process."""
     import warnings
 
+    import torch
+
     from discovery import check, discover
 
     warnings.simplefilter("ignore")
+    # One thread a worker: the workers already share the cores, and OpenMP
+    # threads spinning against each other slow small problems many times over.
+    torch.set_num_threads(1)
     problem = next(p for p in PROBLEMS if p.name == job["problem"])
     data = generate(problem, job["seed"])
     started = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -434,7 +435,7 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     y = torch.tensor(dataset.y, dtype=X.dtype, device=X.device)
     Xs, _ = scale_columns(X)
     supports = candidate_supports(Xs, y, solver=settings.solver, max_terms=settings.max_terms,
-                                  complexity=[term_complexity(t) for t in design.terms])
+                                  complexity=[_complexity(t) for t in design.terms])
     if not supports:
         raise FitError("No candidate model was found; the target may be constant zero.")
     # Validation errors are needed here only to choose by them; otherwise the
@@ -489,6 +490,12 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
                           chosen=best, splits=splits, criterion=settings.criterion,
                           front=tuple(front))
     return model
+
+
+@functools.lru_cache(maxsize=20_000)
+def _complexity(term: sympy.Expr) -> int:
+    """:func:`term_complexity`, remembered: every route of one fit sizes the same terms."""
+    return term_complexity(term)
 
 
 def training_metrics(model: Model, dataset: Dataset) -> dict[str, object]:

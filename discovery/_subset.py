@@ -24,6 +24,7 @@ float64) stop the search: no larger support can be better.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Iterable, Sequence
@@ -31,17 +32,21 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
+from ._select import ebic
+
 __all__ = ["best_subsets", "EXACT_RSS"]
 
 #: An RSS below this fraction of ``y·y`` is an exact fit (residual ~1e-10 of ‖y‖).
 EXACT_RSS = 1e-20
 #: Subsets solved by each exhaustive enumeration (one size).
-SUBSET_BUDGET = 200_000
+SUBSET_BUDGET = 50_000
 #: Columns the search sees at most (the most promising; see :func:`_screen`).
 SEARCH_COLUMNS = 1000
 #: A pivot below this (on a unit-diagonal Gram) marks a numerically dependent subset.
 _PIVOT = 1e-9
 _MAX_SWAPS = 60
+#: Sizes searched past the one with the least extended BIC.
+PATIENCE = 3
 #: Supports kept at each size by the forward beam search.
 BEAM_WIDTH = 100
 
@@ -125,36 +130,30 @@ class _Gram:
         return gains, base
 
 
-def _beam(gram: _Gram, max_terms: int, width: int) -> dict[int, list[tuple[float, tuple[int, ...]]]]:
-    """Forward beam search: the ``width`` best supports of each size, each grown by one column.
+def _beam_step(gram: _Gram, beam: Sequence[tuple[int, ...]],
+               width: int) -> list[tuple[float, tuple[int, ...]]]:
+    """One step of a forward beam search: the ``width`` best supports one column larger.
 
     Greedy forward selection is the beam of width one; a wider beam keeps the
     supports whose first columns were not the single best correlates (x, x², x³
     when x·exp(x) correlates best with y).
     """
-    beam: list[tuple[int, ...]] = [()]
-    out: dict[int, list[tuple[float, tuple[int, ...]]]] = {}
-    for k in range(1, max_terms + 1):
-        B = torch.as_tensor(beam, dtype=torch.long, device=gram.G.device).reshape(len(beam), k - 1)
-        gains, base = gram._gains(B)
-        if k > 1:
-            gains.scatter_(1, B, -math.inf)
-        total = (base[:, None] + gains).flatten()
-        top = torch.topk(total, min(4 * width, total.numel()))
-        ranked: dict[tuple[int, ...], float] = {}
-        for value, flat in zip(top.values.tolist(), top.indices.tolist()):
-            if not math.isfinite(value):
-                break
-            row, j = divmod(flat, gram.p)
-            support = tuple(sorted([*beam[row], j]))
-            ranked.setdefault(support, max(gram.yy - value, 0.0))
-            if len(ranked) == width:
-                break
-        if not ranked:
+    k = len(beam[0]) + 1
+    B = torch.as_tensor(beam, dtype=torch.long, device=gram.G.device).reshape(len(beam), k - 1)
+    gains, base = gram._gains(B)
+    if k > 1:
+        gains.scatter_(1, B, -math.inf)
+    total = (base[:, None] + gains).flatten()
+    top = torch.topk(total, min(4 * width, total.numel()))
+    ranked: dict[tuple[int, ...], float] = {}
+    for value, flat in zip(top.values.tolist(), top.indices.tolist()):
+        if not math.isfinite(value):
             break
-        out[k] = sorted((r, s) for s, r in ranked.items())
-        beam = [s for _, s in out[k]]
-    return out
+        row, j = divmod(flat, gram.p)
+        ranked.setdefault(tuple(sorted([*beam[row], j])), max(gram.yy - value, 0.0))
+        if len(ranked) == width:
+            break
+    return sorted((r, s) for s, r in ranked.items())
 
 
 def _screen(gram: _Gram, seeds: Iterable[int], size: int) -> torch.Tensor:
@@ -168,13 +167,19 @@ def _screen(gram: _Gram, seeds: Iterable[int], size: int) -> torch.Tensor:
     return torch.as_tensor(order[:size], dtype=torch.long, device=gram.G.device)
 
 
+@functools.lru_cache(maxsize=32)
+def _combinations(m: int, k: int) -> torch.Tensor:
+    """All k-subsets of range(m), (C(m, k), k), cached (read, never written);
+    itertools, not torch.combinations, which builds all m**k index tuples first."""
+    flat = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(m), k)),
+                       dtype=np.int64)
+    return torch.from_numpy(flat.reshape(-1, k))
+
+
 def _exhaustive(gram: _Gram, k: int, columns: torch.Tensor,
                 keep: int) -> list[tuple[float, tuple[int, ...]]]:
     """The ``keep`` best k-subsets of ``columns``, by RSS."""
-    # itertools, not torch.combinations, which builds all m**k index tuples first.
-    flat = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(len(columns)),
-                                                                            k)), dtype=np.int64)
-    combos = torch.as_tensor(flat.reshape(-1, k), device=columns.device)
+    combos = torch.as_tensor(_combinations(len(columns), k), device=columns.device)
     supports = columns[combos]
     out: list[tuple[float, tuple[int, ...]]] = []
     for lo in range(0, supports.shape[0], 50_000):
@@ -241,7 +246,7 @@ def best_subsets(X: torch.Tensor, y: torch.Tensor, max_terms: int, *,
     Returns
     -------
     list of tuple of int
-        Distinct supports (column indices into ``X``), smallest first.
+        Distinct supports (column indices into ``X``), by size, then best first.
 
     Examples
     --------
@@ -249,7 +254,8 @@ def best_subsets(X: torch.Tensor, y: torch.Tensor, max_terms: int, *,
     >>> x = torch.rand(20, generator=g, dtype=torch.float64) * 2 - 1
     >>> X = torch.stack([x, x**2, x**3, x * torch.exp(x), torch.sin(x)], dim=1)
     >>> y = x**3 + x**2 + x
-    >>> best_subsets(X / X.norm(dim=0) * 20**0.5, y, 4)[-1]
+    >>> found = best_subsets(X / X.norm(dim=0) * 20**0.5, y, 4)
+    >>> [s for s in found if len(s) == 3][0]  # x, x², x³; greedy opens with x·exp(x)
     (0, 1, 2)
     """
     n, p = X.shape
@@ -260,14 +266,17 @@ def best_subsets(X: torch.Tensor, y: torch.Tensor, max_terms: int, *,
     tol = 1e-12 * gram.yy
     exact_rss = exact * gram.yy
     by_size: dict[int, list[tuple[float, tuple[int, ...]]]] = {}
+    score: dict[int, float] = {}
     given: dict[int, list[tuple[int, ...]]] = {}
     for s in starts:
         if 0 < len(s) <= max_terms:
             given.setdefault(len(s), []).append(tuple(sorted(s)))
     seen_columns: list[int] = [i for s in starts for i in s]
-    beam = _beam(gram, max_terms, BEAM_WIDTH)
+    beam: list[tuple[int, ...]] = [()]
     for k in range(1, max_terms + 1):
-        found: dict[tuple[int, ...], float] = dict((s, r) for r, s in beam.get(k, [])[:keep])
+        widest = _beam_step(gram, beam, BEAM_WIDTH) if beam else []
+        beam = [s for _, s in widest]
+        found: dict[tuple[int, ...], float] = {s: r for r, s in widest[:keep]}
         m = min(_affordable(budget, k, p), SEARCH_COLUMNS)
         if m >= min(p, 2 * k + 4) or k <= 2:
             screens = [_screen(gram, seen_columns, m)]
@@ -291,8 +300,12 @@ def best_subsets(X: torch.Tensor, y: torch.Tensor, max_terms: int, *,
         seen_columns += [i for _, s in ranked for i in s]
         if _exact_fit(X, y, ranked[0][1], exact_rss * n):
             break
-    return sorted({s for ranked in by_size.values() for _, s in ranked},
-                  key=lambda s: (len(s), s))
+        # Past the best criterion by PATIENCE sizes, larger supports would have
+        # to cut the RSS faster than they did so far to be chosen: stop.
+        score[k] = ebic(max(ranked[0][0], exact_rss) * n, n, p, k, exact_rss * n)
+        if k - min(score, key=score.__getitem__) >= PATIENCE:
+            break
+    return list(dict.fromkeys(s for k in sorted(by_size) for _, s in by_size[k]))
 
 
 def _exact_fit(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],

@@ -70,9 +70,14 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """One problem × noise × method × seed, in a worker process."""
     import warnings
 
+    import torch
+
     from discovery import check, discover
 
     warnings.simplefilter("ignore")
+    # One thread a worker: the workers already share the cores, and OpenMP
+    # threads spinning against each other slow small problems many times over.
+    torch.set_num_threads(1)
     problem = _problems(job["set"])[job["problem"]]
     train_x, train_y = generate(problem, job["n_train"], noise=job["noise"],
                                 random_state=job["seed"])

