@@ -43,6 +43,7 @@ from ._select import (
 )
 from ._simplify import simplify_expression
 from ._sparse import candidate_supports, scale_columns
+from ._subset import EXACT_RSS
 from .model import Model, ModelTerm
 
 __all__ = ["discover", "METHODS", "SOLVERS"]
@@ -320,10 +321,10 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
     n = dataset.n
     floor = 1e-20 * float(np.mean(dataset.y**2))
     best, best_bic = model, _bic(model, n, 0, floor)
-    if _exact_enough(model):
+    if _exact_enough(model, dataset):
         return model
     for shape, n_exponents in power_laws(dataset):
-        if _exact_enough(best):
+        if _exact_enough(best, dataset):
             break
         try:
             alternative = fit_library(dataset, Library([shape], spec="power law (log-space fit)"),
@@ -335,7 +336,7 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         if score < best_bic:
             best, best_bic = alternative, score
     for name, forward, inverse in TRANSFORMS:
-        if _exact_enough(best):
+        if _exact_enough(best, dataset):
             break
         with np.errstate(all="ignore"):
             z = forward(dataset.y)
@@ -358,9 +359,15 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
     return best
 
 
-def _exact_enough(model: Model) -> bool:
-    """A fit at rounding-noise level needs no other route."""
-    return float(model.metrics["r2"]) > 1 - 1e-12  # type: ignore[arg-type]
+def _exact_enough(model: Model, dataset: Dataset) -> bool:
+    """A fit at the rounding floor (:data:`EXACT_RSS` of y·y) needs no other route.
+
+    Not R² > 1 - 1e-12: twelve smooth terms found by the subset search can
+    approximate exp(-θ²/2) that closely on a finite range, and would then
+    hide the exact one-term power law.
+    """
+    rss = float(model.metrics["mse"]) * dataset.n  # type: ignore[arg-type]
+    return rss <= EXACT_RSS * float(dataset.y @ dataset.y)
 
 
 def _model_of(expression: sympy.Expr, dataset: Dataset, inner: Model,
