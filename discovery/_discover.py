@@ -37,6 +37,7 @@ from ._select import (
     backward_prune,
     choose,
     ebic,
+    identifiability,
     pareto_front,
     score_candidates,
     validation_splits,
@@ -489,7 +490,10 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     model.metrics = {**training_metrics(model, dataset), "mse_refit": chosen.mse,
                      "n_terms": chosen.n_terms, "library_size": len(library),
                      "constants_fixed": fixed, "selection": settings.selection,
-                     "solver": settings.solver, "n_candidates": len(candidates)}
+                     "solver": settings.solver, "n_candidates": len(candidates),
+                     "exact_fit": bool(chosen.exact),
+                     "identifiability": identifiability(candidates, best, dataset.n,
+                                                        settings.criterion)}
     model.info = {"device": str(settings.device), "source": dataset.source, "timings": {
         "library": timings.get("library", 0.0), "evaluate": timings.get("evaluate", t2 - t1),
         "fit": t3 - t2, "constants_simplify": t4 - t3, "total": time.perf_counter() - started}}

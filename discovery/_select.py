@@ -19,7 +19,7 @@ from basis_library import FitError, term_complexity
 from ._sparse import refit
 
 __all__ = ["Candidate", "score_candidates", "choose", "ebic", "pareto_front", "backward_prune",
-           "small_sample", "term_cap",
+           "small_sample", "term_cap", "identifiability",
            "CRITERIA", "SELECTIONS", "VALIDATIONS", "Splits", "validation_splits",
            "validation_error"]
 
@@ -273,3 +273,35 @@ def pareto_front(candidates: Sequence[Candidate]) -> list[int]:
             front.append(i)
             best = candidates[i].mse
     return front
+
+
+def identifiability(candidates: Sequence[Candidate], chosen: int, n: int,
+                    criterion: str = "bic") -> list[str]:
+    """Why the rows may not identify the law: notes for the user (empty when they do).
+
+    - another exact fit with as few terms (the data cannot tell them apart);
+    - a model the row cap (:func:`term_cap`) excluded scored better (more rows needed);
+    - another support of at most as many terms within 2 of the chosen BIC
+      (Kass & Raftery 1995: a difference below 2 is "not worth more than a bare mention").
+    """
+    notes: list[str] = []
+    best = candidates[chosen]
+    if best.exact:
+        rivals = [c for c in candidates if c.exact and c.support != best.support
+                  and c.n_terms <= best.n_terms]
+        if rivals:
+            notes.append(f"{len(rivals)} other exact fit(s) with {best.n_terms} term(s): "
+                         "these rows cannot tell them apart")
+        return notes
+    key = {"aic": lambda c: c.aic}.get(criterion, lambda c: c.bic)
+    capped = [c for c in candidates if not c.admissible and key(c) < key(best) - 2]
+    if capped:
+        k = min(c.n_terms for c in capped)
+        notes.append(f"a {k}-term fit scores better, but {n} rows allow at most "
+                     f"{term_cap(n)} terms: more data are needed to identify it")
+    close = [c for c in candidates if c.admissible and c.support != best.support
+             and c.n_terms <= best.n_terms and abs(key(c) - key(best)) < 2]
+    if close and criterion != "validation":
+        notes.append(f"{len(close)} other model(s) of at most {best.n_terms} term(s) score "
+                     f"within 2 of it ({criterion.upper()}): the data barely prefer this one")
+    return notes

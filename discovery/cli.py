@@ -204,9 +204,12 @@ def _report(model, check=None) -> None:  # noqa: ANN001
     if model.terms and all(t.interval is not None for t in model.terms):
         print(f"With intervals: {model.latex(uncertainty=True)}")
     if m:
-        print(f"Fit:            R² = {m['r2']:.6f}, MSE = {m['mse']:.3g}, "
+        exact = " (exact: the residual is float64 rounding)" if m.get("exact_fit") else ""
+        print(f"Fit:            R² = {m['r2']:.6f}, MSE = {m['mse']:.3g}{exact}, "
               f"{len(model.terms)} term(s), complexity {m['complexity']}")
         print(f"Rows:           {m['n_samples']} used, {m['rows_dropped']} dropped for NaN/inf")
+        for i, note in enumerate(m.get("identifiability") or []):
+            print(f"{'Identifiable?' if i == 0 else '':<15} {note}")
     lib = model.library
     if lib and not genetic:
         extra = []

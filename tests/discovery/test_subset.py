@@ -142,3 +142,18 @@ def test_nguyen_laws_are_recovered_by_the_default_discover(problem):
     model = discover(data, target="f", n_bootstrap=0)
     assert check(model, problem.formula, positive=problem.positive).symbolic, model.expression
     assert math.isclose(float(model.metrics["r2"]), 1.0, abs_tol=1e-9)
+
+
+def test_the_output_says_when_the_rows_cannot_identify_the_law(cannon, tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, 20)
+    frame = pd.DataFrame({"x": x, "y": rng.normal(size=20)})
+    model = discover(frame, target="y", n_bootstrap=0)
+    assert model.metrics["identifiability"], model.expression
+    law = discover(cannon, target="s", constants={"g": 9.81}, n_bootstrap=0)
+    assert law.metrics["identifiability"] == []
+    from discovery.cli import main
+
+    frame.to_csv(tmp_path / "noise.csv", index=False)
+    assert main(["fit", str(tmp_path / "noise.csv"), "--target", "y", "--bootstrap", "0"]) == 0
+    assert "Identifiable?" in capsys.readouterr().out
