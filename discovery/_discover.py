@@ -541,7 +541,9 @@ def _closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named):  # no
         return float(resid @ resid)
 
     active = [i for i, f in enumerate(forms) if f is not None]
-    tolerance = lambda m: chosen.rss * 1e-9 + 9.0 * sigma2 * m  # noqa: E731
+    # Below the rounding floor (an exact fit) a snapped constant costs nothing measurable.
+    floor = EXACT_RSS * float(y @ y)
+    tolerance = lambda m: chosen.rss * 1e-9 + 9.0 * sigma2 * m + floor  # noqa: E731
     # Drop the least certain recognitions until the joint RSS is within noise.
     order = sorted(active, key=lambda i: abs(chosen.coef[i] - forms[i].value)  # type: ignore[union-attr]
                    / max(float(chosen.std_error[i]), 1e-300))
