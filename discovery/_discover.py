@@ -43,7 +43,7 @@ from ._select import (
     validation_splits,
 )
 from ._simplify import simplify_expression
-from ._sparse import candidate_supports, forward_path, refit, scale_columns
+from ._sparse import candidate_supports, scale_columns
 from ._subset import EXACT_RSS
 from .model import Model, ModelTerm
 
@@ -343,8 +343,6 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
             z = forward(dataset.y)
         if not np.all(np.isfinite(z)) or np.ptp(z) == 0:
             continue
-        if _greedy_r2(design, z, settings.max_terms) < 0.99:
-            continue  # the full search is kept for transforms that may pass the bar below
         shifted = replace(dataset, y=z)
         try:
             inner = fit_library(shifted, library, settings, started=started, timings={},
@@ -360,19 +358,6 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         if score < best_bic:
             best, best_bic = inverted, score
     return best
-
-
-def _greedy_r2(design: Design, z: np.ndarray, max_terms: int) -> float:
-    """R² of the forward greedy path's largest model of ``z``: a cheap gate for a route."""
-    X = design.matrix
-    target = torch.as_tensor(z, dtype=X.dtype, device=X.device)
-    Xs, _ = scale_columns(X)
-    path = forward_path(Xs, target, max_terms)
-    if not path:
-        return 0.0
-    centred = target - target.mean()
-    tss = float(centred @ centred)
-    return 1.0 - refit(Xs, target, path[-1]).rss / tss if tss > 0 else 0.0
 
 
 def _exact_enough(model: Model, dataset: Dataset) -> bool:
