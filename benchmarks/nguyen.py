@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .feynman.runner import ResultsFile, run_pool
+from .feynman.runner import ResultsFile, run_resumable
 
 __all__ = ["PROBLEMS", "PUBLISHED", "NguyenProblem", "generate", "run_job", "run_nguyen",
            "summarise"]
@@ -117,27 +117,11 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 def run_nguyen(problems: Sequence[NguyenProblem], *, seeds: int, workers: int, out: Path,
                progress: bool = True) -> list[dict[str, Any]]:
     """Run every problem × seed not yet in ``out/results.jsonl``; return all records."""
-    from tqdm.auto import tqdm
-
-    results = ResultsFile(out / "results.jsonl")
     jobs = [{"problem": p.name, "seed": s, "key": f"{p.name}|seed={s}"}
             for p in problems for s in range(seeds)]
-    done = results.done()
-    todo = [j for j in jobs if j["key"] not in done]
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="nguyen",
-               disable=not progress, unit="run")
-
-    def on_result(job: dict[str, Any], record: dict[str, Any]) -> None:
-        results.append({**job, **record})
-        bar.update(1)
-
-    try:
-        run_pool(todo, run_job, workers=workers, limit_s=lambda job: _LIMIT_S,
-                 on_result=on_result)
-    finally:
-        bar.close()
-    keys = {j["key"] for j in jobs}
-    return [r for r in results.records() if r["key"] in keys]
+    return run_resumable(jobs, run_job, results=ResultsFile(out / "results.jsonl"),
+                         workers=workers, limit_s=lambda job: _LIMIT_S, desc="nguyen",
+                         progress=progress, solved=lambda r: bool(r.get("recovered")))
 
 
 def summarise(records: Sequence[dict[str, Any]]) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from typing import Any
 
 from .._isolated import run_one
 
-__all__ = ["ResultsFile", "run_pool", "run_dask", "run_isolated"]
+__all__ = ["ResultsFile", "run_pool", "run_dask", "run_isolated", "run_resumable"]
 
 Job = dict[str, Any]
 Record = dict[str, Any]
@@ -206,3 +206,41 @@ def run_dask(jobs: Iterable[Job], target: Callable[[Job], Record], *, address: s
             except Exception as exc:  # noqa: BLE001 - a lost worker is one failed job
                 record = {"status": f"error: dask: {type(exc).__name__}: {exc}"[:500]}
             on_result(job, record)
+
+
+def run_resumable(jobs: list[Job], target: Callable[[Job], Record], *, results: ResultsFile,
+                  workers: int, limit_s: Callable[[Job], float], desc: str,
+                  progress: bool = True, dask: str | None = None,
+                  solved: Callable[[Record], bool] | None = None) -> list[Record]:
+    """Run every job whose ``key`` is not yet in ``results``; return the records of ``jobs``.
+
+    A progress bar counts done runs (and, with ``solved``, the solved ones);
+    each record is appended as it arrives, so an interrupted run resumes.
+    """
+    from tqdm.auto import tqdm
+
+    keys = {j["key"] for j in jobs}
+    done = results.done()
+    todo = [j for j in jobs if j["key"] not in done]
+    count = sum(1 for r in results.records() if r["key"] in keys and solved(r)) if solved else 0
+    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=desc, disable=not progress,
+               unit="run")
+    if solved:
+        bar.set_postfix(solved=count)
+
+    def on_result(job: Job, record: Record) -> None:
+        nonlocal count
+        results.append({**job, **record})
+        bar.update(1)
+        if solved:
+            count += bool(solved(record))
+            bar.set_postfix(solved=count)
+
+    try:
+        if dask:
+            run_dask(todo, target, address=dask, limit_s=limit_s, on_result=on_result)
+        else:
+            run_pool(todo, target, workers=workers, limit_s=limit_s, on_result=on_result)
+    finally:
+        bar.close()
+    return [r for r in results.records() if r["key"] in keys]

@@ -17,12 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from basis_library import term_complexity
 
 from .problems import Problem, generate, load_problems
-from .runner import ResultsFile, run_dask, run_pool
+from .runner import ResultsFile, run_resumable
 
 __all__ = ["PUBLISHED", "make_jobs", "run_job", "run_suite", "summarise"]
 
@@ -118,36 +117,15 @@ def run_suite(problems: Sequence[Problem], *, noises: Sequence[float], methods: 
     Jobs run on ``workers`` local processes, or on the Dask cluster at the
     address ``dask`` when one is given.
     """
-    results = ResultsFile(out / "results.jsonl")
-    done = results.done()
     jobs = make_jobs(problems, noises, methods, seeds, n_train, time_limit)
-    todo = [j for j in jobs if j["key"] not in done]
-    solved = sum(1 for r in results.records() if r.get("symbolic") and r["key"] in
-                 {j["key"] for j in jobs})
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="feynman",
-               disable=not progress, unit="run")
-    bar.set_postfix(solved=solved)
-
-    def on_result(job: dict[str, Any], record: dict[str, Any]) -> None:
-        nonlocal solved
-        results.append({**job, **record})
-        solved += bool(record.get("symbolic"))
-        bar.update(1)
-        bar.set_postfix(solved=solved)
 
     def limit(job: dict[str, Any]) -> float:
         budget = _SPARSE_LIMIT_S if job["method"] == "sparse" else job["time_limit"]
         return budget + _GRACE_S
 
-    try:
-        if dask:
-            run_dask(todo, run_job, address=dask, limit_s=limit, on_result=on_result)
-        else:
-            run_pool(todo, run_job, workers=workers, limit_s=limit, on_result=on_result)
-    finally:
-        bar.close()
-    keys = {j["key"] for j in jobs}
-    return [r for r in results.records() if r["key"] in keys]
+    return run_resumable(jobs, run_job, results=ResultsFile(out / "results.jsonl"),
+                         workers=workers, limit_s=limit, desc="feynman", progress=progress,
+                         dask=dask, solved=lambda r: bool(r.get("symbolic")))
 
 
 def summarise(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
