@@ -26,6 +26,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sympy
+
+from basis_library import parse_expression
 
 from .feynman.runner import ResultsFile, run_resumable
 
@@ -78,12 +81,8 @@ def select(patterns: str | None) -> list[NguyenProblem]:
 
 def generate(problem: NguyenProblem, random_state: int, n: int = N_POINTS) -> pd.DataFrame:
     """``n`` rows: each input uniform on the problem's range, and the exact value ``f``."""
-    from basis_library import parse_expression
-
     rng = np.random.default_rng(random_state)
     columns = {name: rng.uniform(problem.low, problem.high, n) for name in problem.inputs}
-    import sympy
-
     expr = parse_expression(problem.formula, {})
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
     f = sympy.lambdify(symbols, expr, "numpy")

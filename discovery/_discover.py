@@ -31,6 +31,7 @@ from ._assess import FitState, assess
 from ._constants import recognise
 from ._data import Dataset, prepare
 from ._select import (
+    EXACT_RSS,
     SELECTIONS,
     VALIDATIONS,
     Splits,
@@ -44,7 +45,6 @@ from ._select import (
 )
 from ._simplify import simplify_expression
 from ._sparse import candidate_supports, scale_columns
-from ._subset import EXACT_RSS
 from .model import Model, ModelTerm
 
 __all__ = ["discover", "METHODS", "SOLVERS"]
@@ -320,7 +320,7 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
     from ._strategies import TRANSFORMS, power_laws
 
     n = dataset.n
-    floor = 1e-20 * float(np.mean(dataset.y**2))
+    floor = EXACT_RSS * float(np.mean(dataset.y**2))
     best, best_bic = model, _bic(model, n, 0, floor)
     if _exact_enough(model, dataset):
         return model

@@ -19,7 +19,7 @@ from basis_library import FitError, term_complexity
 from ._sparse import refit
 
 __all__ = ["Candidate", "score_candidates", "choose", "ebic", "pareto_front", "backward_prune",
-           "small_sample", "term_cap", "identifiability",
+           "small_sample", "term_cap", "identifiability", "EXACT_RSS",
            "CRITERIA", "SELECTIONS", "VALIDATIONS", "Splits", "validation_splits",
            "validation_error"]
 
@@ -29,9 +29,9 @@ VALIDATIONS = ("kfold", "holdout", "extrapolation")
 #: What ``discover(selection=...)`` accepts.
 SELECTIONS = ("bic", "aic", "cv", *VALIDATIONS)
 
-# An exact fit's RSS is rounding noise; below this fraction of the total sum
-# of squares, a smaller RSS is no evidence for more terms.
-_RSS_FLOOR = 1e-20
+#: An exact fit's RSS is rounding noise: below this fraction of y·y (a residual
+#: ~1e-10 of ‖y‖) a smaller RSS is no evidence for more terms.
+EXACT_RSS = 1e-20
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def score_candidates(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tuple[
     """
     n, p = X.shape
     tss = float(y @ y)
-    floor = max(_RSS_FLOOR * tss, 1e-300)
+    floor = max(EXACT_RSS * tss, 1e-300)
     out = []
     for support in supports:
         fit = refit(X, y, support)
@@ -136,7 +136,7 @@ def backward_prune(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],
     term whose removal gives the lowest criterion.
     """
     n, p = X.shape
-    floor = max(_RSS_FLOOR * float(y @ y), 1e-300)
+    floor = max(EXACT_RSS * float(y @ y), 1e-300)
     current = tuple(support)
     score = ebic(refit(X, y, current).rss, n, p, len(current), floor, ebic_gamma)
     while len(current) > 1:

@@ -265,11 +265,11 @@ def candidate_supports(Xs: torch.Tensor, y: torch.Tensor, *, solver: str = "auto
             chosen = torch.as_tensor(sorted({i for s in starts for i in s}), dtype=torch.long,
                                      device=Xs.device)
             search = torch.unique(torch.cat([chosen, top]))[:SEARCH_COLUMNS + len(chosen)]
-        where = {int(c): i for i, c in enumerate(search.tolist())}
+        columns = search.tolist()
+        where = {c: i for i, c in enumerate(columns)}
         local = [tuple(where[i] for i in s) for s in starts if all(i in where for i in s)]
-        sizes = None if complexity is None else [complexity[i] for i in search.tolist()]
+        sizes = None if complexity is None else [complexity[i] for i in columns]
         found = best_subsets(Xs[:, search], y, max_terms, starts=local, complexity=sizes)
-        columns = search.cpu().tolist()
         supports += [tuple(sorted(columns[i] for i in s)) for s in found]
     unique = sorted(set(supports), key=lambda s: (len(s), s))
     return unique

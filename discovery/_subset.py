@@ -32,12 +32,10 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
-from ._select import ebic
+from ._select import EXACT_RSS, ebic
 
-__all__ = ["best_subsets", "EXACT_RSS"]
+__all__ = ["best_subsets"]
 
-#: An RSS below this fraction of ``y·y`` is an exact fit (residual ~1e-10 of ‖y‖).
-EXACT_RSS = 1e-20
 #: Subsets solved by each exhaustive enumeration (one size).
 SUBSET_BUDGET = 50_000
 #: Columns the search sees at most (the most promising; see :func:`_screen`).
@@ -62,19 +60,27 @@ class _Gram:
         self.diag = self.G.diagonal().clamp_min(1e-300)
         self.p = X.shape[1]
 
-    def explained(self, supports: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``bₛᵀ Gₛₛ⁻¹ bₛ`` for a batch of supports (B, k), and which are degenerate."""
-        if supports.shape[1] == 0:
-            zeros = torch.zeros(supports.shape[0], dtype=self.G.dtype, device=self.G.device)
-            return zeros, torch.zeros_like(zeros, dtype=torch.bool)
+    def _factor(self, supports: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Cholesky factors of Gₛₛ for a batch (B, k) (identity where degenerate),
+        ``L⁻¹ bₛ``, and which supports are degenerate."""
         Gs = self.G[supports[:, :, None], supports[:, None, :]]
-        bs = self.b[supports]
         L, info = torch.linalg.cholesky_ex(Gs)
         pivots = L.diagonal(dim1=-2, dim2=-1)
         bad = (info != 0) | (pivots.abs().amin(dim=-1) ** 2 < _PIVOT)
         L = torch.where(bad[:, None, None], torch.eye(Gs.shape[-1], dtype=Gs.dtype,
                                                       device=Gs.device), L)
-        z = torch.linalg.solve_triangular(L, bs[..., None], upper=False)[..., 0]
+        z = torch.linalg.solve_triangular(L, self.b[supports][..., None], upper=False)[..., 0]
+        return L, z, bad
+
+    def explained(self, supports: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``bₛᵀ Gₛₛ⁻¹ bₛ`` for a batch of supports (B, k), and which are degenerate."""
+        if supports.shape[1] == 0:
+            zeros = torch.zeros(supports.shape[0], dtype=self.G.dtype, device=self.G.device)
+            return zeros, torch.zeros_like(zeros, dtype=torch.bool)
+        _, z, bad = self._factor(supports)
+        return self._checked(z, bad)
+
+    def _checked(self, z: torch.Tensor, bad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         value = (z * z).sum(-1)
         bad = bad | ~torch.isfinite(value) | (value > self.yy * (1 + 1e-9))
         return torch.where(bad, torch.zeros_like(value), value), bad
@@ -112,17 +118,14 @@ class _Gram:
     def _gains(self, B: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """For each support in B (m, s): what adding each column explains, and its base."""
         m, s = B.shape
-        base, bad = self.explained(B)
         if s == 0:
-            gains = (self.b**2 / self.diag).expand(m, self.p).clone()
-            return gains, base
-        Gs = self.G[B[:, :, None], B[:, None, :]]
-        L, _ = torch.linalg.cholesky_ex(Gs)
-        L = torch.where(bad[:, None, None], torch.eye(s, dtype=Gs.dtype, device=Gs.device), L)
+            base = torch.zeros(m, dtype=self.G.dtype, device=self.G.device)
+            return (self.b**2 / self.diag).expand(m, self.p).clone(), base
+        L, z, bad = self._factor(B)
+        base, bad = self._checked(z, bad)
         cross = self.G[B]  # (m, s, p): the support's columns against every column
         W = torch.linalg.solve_triangular(L, cross, upper=False)  # L⁻¹ G_Bj
-        z = torch.linalg.solve_triangular(L, self.b[B][..., None], upper=False)  # L⁻¹ b_B
-        residual_corr = self.b[None, :] - (W * z).sum(1)  # Xⱼᵀ r_B / n
+        residual_corr = self.b[None, :] - (W * z[..., None]).sum(1)  # Xⱼᵀ r_B / n
         schur = self.diag[None, :] - (W * W).sum(1)  # ‖Xⱼ orthogonalised to B‖² / n
         usable = schur > _PIVOT * self.diag[None, :]
         gains = torch.where(usable, residual_corr**2 / schur.clamp_min(1e-300), -math.inf)
