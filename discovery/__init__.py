@@ -14,7 +14,7 @@ from basis_library.errors import (
 )
 
 from ._check import CheckResult, check
-from ._constants import ClosedForm, recognise
+from ._constants import ClosedForm, consistent_with, recognise
 from ._data import Dataset, prepare, read_table
 from ._discover import METHODS, SOLVERS, discover
 from ._pysr import from_pysr, read_hall_of_fame
@@ -41,6 +41,7 @@ __all__ = [
     "SparseSymbolicRegressor",
     "cannon_data",
     "check",
+    "consistent_with",
     "discover",
     "from_pysr",
     "read_hall_of_fame",

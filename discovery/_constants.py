@@ -1,8 +1,10 @@
 """Recognise fitted coefficients as closed forms: 0.10194 → 1/g.
 
 A coefficient is replaced only by a candidate within a few standard errors of
-it (so the refit error does not grow beyond noise), and the simplest such
-candidate wins: small integers before rationals before constants like π.
+it (so the refit error does not grow beyond noise), the simplest such
+candidate wins (small integers before rationals before constants like π), and
+only where a number that is not a closed form would rarely match one that
+simple at that precision (the look-elsewhere correction, :func:`chance_matches`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
+import numpy as np
 import sympy
 
 from basis_library import FitError
 
-__all__ = ["ClosedForm", "recognise", "candidate_table"]
+__all__ = ["ALPHA", "ClosedForm", "candidate_table", "chance_matches", "consistent_with",
+           "recognise"]
+
+#: The largest expected number of chance matches for which a closed form is claimed.
+ALPHA = 0.01
 
 _BUILTIN = (("pi", sympy.pi), ("E", sympy.E), ("sqrt2", sympy.sqrt(2)))
 
@@ -29,6 +36,8 @@ class ClosedForm:
     expr: sympy.Expr
     value: float
     cost: float
+    #: Expected chance matches at this precision (:func:`chance_matches`)
+    chance: float = 0.0
 
 
 def _rationals(max_den: int, max_num: int) -> list[tuple[Fraction, float]]:
@@ -62,13 +71,26 @@ def _bases(named: tuple[tuple[str, float], ...]) -> tuple[tuple[sympy.Expr, floa
 
 @lru_cache(maxsize=16)
 def _table(named: tuple[tuple[str, float], ...]) -> tuple[tuple[float, float, Fraction, int], ...]:
-    """(cost, value, rational, base index) for every candidate, simplest first."""
+    """(cost, value, rational, base index) for every distinct value, simplest first."""
     bases = _bases(named)
     rows = [(cost + base_cost, float(fraction) * value, fraction, b)
             for fraction, cost in _rationals(12, 20)
             for b, (_, value, base_cost) in enumerate(bases)]
     rows.sort(key=lambda r: (r[0], abs(r[1])))
-    return tuple(rows)
+    seen: set[float] = set()
+    distinct = []
+    for row in rows:  # 2·(1/√2) is √2: only its cheapest spelling counts
+        key = float(f"{row[1]:.12g}")
+        if key not in seen:
+            seen.add(key)
+            distinct.append(row)
+    return tuple(distinct)
+
+
+@lru_cache(maxsize=16)
+def _arrays(named: tuple[tuple[str, float], ...]) -> tuple[np.ndarray, np.ndarray]:
+    table = _table(named)
+    return (np.array([r[0] for r in table]), np.array([r[1] for r in table]))
 
 
 def candidate_table(named: tuple[tuple[str, float], ...] = ()) -> list[ClosedForm]:
@@ -78,9 +100,36 @@ def candidate_table(named: tuple[tuple[str, float], ...] = ()) -> list[ClosedFor
             for cost, value, f, b in _table(named)]
 
 
+def chance_matches(value: float, tolerance: float, cost: float,
+                   named: tuple[tuple[str, float], ...] = ()) -> float:
+    """How many catalogue values at most ``cost`` fall within ±``tolerance`` of a random value.
+
+    The look-elsewhere correction (the "trials factor" of Gross & Vitells
+    2010): the catalogue's local density of forms at least as simple as the
+    candidate, counted over magnitudes within a factor of 2 of ``|value|``,
+    times the width of the window the data allow. A coefficient that is not
+    a closed form lands within ``tolerance`` of one of them that often by
+    chance, so a claim is honest only where this is small.
+    """
+    costs, values = _arrays(named)
+    magnitude = abs(value)
+    near = (values >= magnitude / 2) & (values <= magnitude * 2) & (costs <= cost + 1e-12)
+    density = float(np.count_nonzero(near)) / (1.5 * magnitude)
+    return 2.0 * tolerance * density
+
+
 def recognise(value: float, std_error: float, constants: Mapping[str, float] | None = None,
-              *, n_sigma: float = 3.0, rtol: float = 1e-8) -> ClosedForm | None:
-    """The simplest closed form within ``n_sigma`` standard errors of ``value``.
+              *, n_sigma: float = 3.0, rtol: float = 1e-8,
+              alpha: float | None = ALPHA) -> ClosedForm | None:
+    """The simplest closed form within ``n_sigma`` standard errors of ``value``, if honest.
+
+    A closed form is claimed only when a number that is not one would match a
+    form this simple this closely with a chance of at most ``alpha``
+    (:func:`chance_matches`): the catalogue is dense (69√2 = 97.58,
+    14/(3e) = 1.717), so at the precision of a noisy fit almost any number is
+    near some form. This is the description-length argument of AI Feynman
+    (Udrescu et al. 2020): a closed form must be cheaper to state than the
+    digits the data support.
 
     Parameters
     ----------
@@ -92,6 +141,9 @@ def recognise(value: float, std_error: float, constants: Mapping[str, float] | N
         How many standard errors a candidate may be away.
     rtol
         A relative floor on the tolerance, for noise-free fits.
+    alpha
+        The largest chance-match rate accepted; None accepts the simplest
+        form in the window whatever its chance (:func:`consistent_with`).
 
     Returns
     -------
@@ -105,6 +157,8 @@ def recognise(value: float, std_error: float, constants: Mapping[str, float] | N
     3/2
     >>> recognise(0.1234567, 1e-7) is None
     True
+    >>> recognise(-97.5603, 0.0296) is None   # -69*sqrt(2) = -97.580 is within 3 SE, by chance
+    True
     """
     if not math.isfinite(value) or value == 0:
         return None
@@ -117,6 +171,15 @@ def recognise(value: float, std_error: float, constants: Mapping[str, float] | N
     magnitude = abs(value)
     for cost, form_value, fraction, b in _table(named):
         if abs(form_value - magnitude) <= tol:
+            chance = chance_matches(magnitude, tol, cost, named)
+            if alpha is not None and chance > alpha:
+                return None
             expr = sympy.Rational(fraction.numerator, fraction.denominator) * _bases(named)[b][0]
-            return ClosedForm(sign * expr, sign * form_value, cost)
+            return ClosedForm(sign * expr, sign * form_value, cost, chance)
     return None
+
+
+def consistent_with(value: float, std_error: float,
+                    constants: Mapping[str, float] | None = None) -> ClosedForm | None:
+    """The simplest closed form within 3 standard errors, claimed or not ("consistent with 4/5")."""
+    return recognise(value, std_error, constants, alpha=None)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import sympy
 import torch
+from scipy import stats
 
 from basis_library import (
     Design,
@@ -28,7 +29,7 @@ from basis_library import (
 )
 
 from ._assess import FitState, assess
-from ._constants import recognise
+from ._constants import consistent_with, recognise
 from ._data import Dataset, prepare
 from ._select import (
     EXACT_RSS,
@@ -45,6 +46,7 @@ from ._select import (
 )
 from ._simplify import simplify_expression
 from ._sparse import candidate_supports, scale_columns
+from ._verdict import signal_test, verdict
 from .model import Model, ModelTerm
 
 __all__ = ["discover", "METHODS", "SOLVERS"]
@@ -245,12 +247,16 @@ def discover(
         model = discover_genetic(dataset, method, settings, started=started, polish=polish,
                                  time_limit=time_limit, options=options)
         _assess(model, dataset, settings, n_bootstrap, confidence)
+        library = _library("auto", dataset.columns, dataset.inputs, hints)
+        design = library.evaluate(dataset.columns, device=settings.device)
+        _judge(model, dataset, settings, design.matrix)
         return model
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
     if not (isinstance(basis, str) and basis == "auto"):
         model = fit_library(dataset, library, settings, started=started,
                             timings={"library": time.perf_counter() - t0})
+        design_matrix = model._fit.X
     else:
         # Every route is fitted unsimplified (sympy.simplify on a long losing
         # expression can take a minute); only the winner is simplified.
@@ -260,9 +266,11 @@ def discover(
         model = fit_library(dataset, library, search, started=started, design=design,
                             timings={"library": t1 - t0, "evaluate": time.perf_counter() - t1})
         model = _other_routes(model, library, design, dataset, search, started)
+        design_matrix = design.matrix
         if settings.simplify:
             _simplify_model(model)
     _assess(model, dataset, settings, n_bootstrap, confidence)
+    _judge(model, dataset, settings, design_matrix)
     # The total covers every route tried, whichever won, and the assessment.
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
                              "total": time.perf_counter() - started}
@@ -290,6 +298,20 @@ def _assess(model: Model, dataset: Dataset, settings: _Settings, n_bootstrap: in
                      selection=settings.selection)
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
                              **seconds, "uncertainty": time.perf_counter() - t}
+
+
+def _judge(model: Model, dataset: Dataset, settings: _Settings, design: torch.Tensor) -> None:
+    """Attach :attr:`Model.verdict`; ``design`` is the library evaluated on the rows."""
+    t = time.perf_counter()
+    signal = None
+    if not _exact_enough(model, dataset):
+        y = torch.tensor(dataset.y, dtype=design.dtype, device=design.device)
+        signal = signal_test(design, y, max_terms=settings.max_terms,
+                             random_state=settings.random_state)
+    model.verdict = verdict(model, dataset, signal, max_terms=settings.max_terms,
+                            random_state=settings.random_state)
+    model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
+                             "verdict": time.perf_counter() - t}
 
 
 def _simplify_model(model: Model) -> None:
@@ -462,7 +484,7 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     chosen = candidates[best]
     chosen_terms = [design.terms[i] for i in chosen.support]
     named = settings.constants
-    closed, fixed = _closed_forms(X, y, chosen, chosen_terms, named)
+    closed, consistent, fixed = _closed_forms(X, y, chosen, chosen_terms, named)
     raw = sympy.Add(*[sympy.Float(c, 15) * t for c, t in zip(chosen.coef, chosen_terms)])
     expression = sympy.Add(*[(f if f is not None else sympy.Float(c, 15)) * t
                              for c, f, t in zip(chosen.coef, closed, chosen_terms)])
@@ -470,8 +492,10 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
         expression = simplify_expression(expression)
     t4 = time.perf_counter()
 
-    model_terms = [ModelTerm(term=t, coefficient=float(c), std_error=float(s), closed_form=f)
-                   for t, c, s, f in zip(chosen_terms, chosen.coef, chosen.std_error, closed)]
+    model_terms = [ModelTerm(term=t, coefficient=float(c), std_error=float(s), closed_form=f,
+                             consistent_with=w)
+                   for t, c, s, f, w in zip(chosen_terms, chosen.coef, chosen.std_error, closed,
+                                            consistent)]
     front = pareto_front(candidates)
     if best not in front:
         front = sorted([*front, best], key=lambda i: candidates[i].complexity)
@@ -521,7 +545,17 @@ def training_metrics(model: Model, dataset: Dataset) -> dict[str, object]:
 
 
 def _closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named):  # noqa: ANN001, ANN202
-    """Closed forms for the chosen coefficients, kept only while the RSS stays within noise."""
+    """Closed forms for the chosen coefficients, kept only while the fit stays within noise.
+
+    Each is claimed only where :func:`recognise` finds it honest (few chance
+    matches at this precision); together they are kept only while a
+    likelihood-ratio test does not reject them: the RSS with the snapped
+    values, the other coefficients refitted, may exceed the free fit's by at
+    most the 99% quantile of χ² with one degree of freedom per snapped value,
+    in units of the noise variance. The least certain are dropped first.
+    Also returns, for each coefficient without a claim, the simplest form it
+    is consistent with, and how many were kept.
+    """
     forms = [recognise(float(c), float(s), named) for c, s in zip(chosen.coef, chosen.std_error)]
     n, k = X.shape[0], len(terms)
     sigma2 = chosen.rss / max(n - k, 1)
@@ -543,7 +577,8 @@ def _closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named):  # no
     active = [i for i, f in enumerate(forms) if f is not None]
     # Below the rounding floor (an exact fit) a snapped constant costs nothing measurable.
     floor = EXACT_RSS * float(y @ y)
-    tolerance = lambda m: chosen.rss * 1e-9 + 9.0 * sigma2 * m + floor  # noqa: E731
+    tolerance = lambda m: (chosen.rss * 1e-9 + float(stats.chi2.ppf(0.99, m)) * sigma2  # noqa: E731
+                           + floor)
     # Drop the least certain recognitions until the joint RSS is within noise.
     order = sorted(active, key=lambda i: abs(chosen.coef[i] - forms[i].value)  # type: ignore[union-attr]
                    / max(float(chosen.std_error[i]), 1e-300))
@@ -553,4 +588,7 @@ def _closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named):  # no
     final = [f.expr if (f is not None and i in kept) else None for i, f in enumerate(forms)]
     if not math.isfinite(sigma2):
         final = [None] * k
-    return final, len(kept)
+    consistent = [None if f is not None else consistent_with(float(c), float(s), named)
+                  for f, c, s in zip(final, chosen.coef, chosen.std_error)]
+    return final, [None if c is None else c.expr for c in consistent], sum(
+        f is not None for f in final)

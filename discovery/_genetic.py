@@ -73,7 +73,7 @@ def snap_floats(term: sympy.Expr, rtol: float = 0.01) -> sympy.Expr:
     """
     mapping = {}
     for f in term.atoms(sympy.Float):
-        form = recognise(float(f), abs(float(f)) * rtol / 3.0)
+        form = recognise(float(f), abs(float(f)) * rtol / 3.0, alpha=None)
         if form is not None:
             mapping[f] = form.expr
     return normalise_term(term.xreplace(mapping)) if mapping else term

@@ -21,6 +21,8 @@ from ._select import SELECTIONS
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+#: ``discover fit --strict`` when the verdict is not ``law``
+EXIT_NOT_LAW = 3
 #: Other packages add subcommands through this entry-point group: each entry is
 #: a function taking argparse's subparsers object (``discover benchmark`` comes
 #: from ``benchmarks`` this way, so ``discovery`` never imports ``benchmarks``).
@@ -122,6 +124,8 @@ def build_parser() -> _Parser:
     fit.add_argument("--no-polish", action="store_true",
                      help="keep a genetic backend's expression as found")
     fit.add_argument("--plot", metavar="PNG", help="write the Pareto front as a picture")
+    fit.add_argument("--strict", action="store_true",
+                     help=f"exit with {EXIT_NOT_LAW} unless the verdict is 'law'")
     fit.add_argument("--solver", default="auto", choices=list(SOLVERS),
                      help="candidate supports: auto pools greedy, lasso, stlsq and subset "
                           "(best-subset search)")
@@ -176,6 +180,16 @@ def _terms_table(model) -> str:  # noqa: ANN001
     return "\n".join("  " + line for line in lines)
 
 
+def verdict_lines(model) -> list[str]:  # noqa: ANN001
+    """``law: 1 term(s) explain the data down to the noise ...`` and one line per further reason."""
+    found = model.verdict
+    if not found:
+        return []
+    reasons = list(found.get("reasons") or [])
+    first = f"{found['status']}" + (f": {reasons[0]}" if reasons else "")
+    return [first, *reasons[1:]]
+
+
 def _pareto_table(model, limit: int = 6) -> str:  # noqa: ANN001
     lines = ["  complexity  terms  mse         expression"]  # error is the training MSE
     front = model.pareto
@@ -200,6 +214,15 @@ def _report(model, check=None) -> None:  # noqa: ANN001
     label = "Polished:" if genetic and model.info.get("polished") else "Closed form:"
     print(f"{label:<15} {model.target} = {model.expression}"
           + (f"    ({constants})" if constants else ""))
+    if model.expression != model.raw_expression:
+        print("Predictions:    use the closed form (the line above)")
+    else:
+        print("Predictions:    use the fitted formula (no closed form claimed)")
+    consistent = [f"{t.coefficient:.6g} (± {t.std_error:.2g}) is consistent with "
+                  f"{t.consistent_with}" for t in model.terms if t.consistent_with is not None]
+    for i, line in enumerate(consistent):
+        print(f"{'Not claimed:' if i == 0 else '':<15} {line}, but so many forms lie that "
+              "close that a match is likely by chance")
     print(f"LaTeX:          {model.latex()}")
     if model.terms and all(t.interval is not None for t in model.terms):
         print(f"With intervals: {model.latex(uncertainty=True)}")
@@ -241,6 +264,8 @@ def _report(model, check=None) -> None:  # noqa: ANN001
         chosen_by = str(m.get("selection", "bic")).upper() if not genetic else model.method
         print(f"Pareto front (* = chosen by {chosen_by}):")
         print(_pareto_table(model))
+    for i, line in enumerate(verdict_lines(model)):
+        print(f"{'Verdict:' if i == 0 else '':<15} {line}")
     if check is not None:
         verdict = "PASS" if check.symbolic else "FAIL"
         print(f"Check:          {verdict} against {check.truth_text}: symbolic={check.symbolic}, "
@@ -326,7 +351,11 @@ def _finish(model, args: argparse.Namespace, constants: dict[str, float]) -> int
             print(f"Pareto plot:    {args.plot}")
         if written:
             print(f"Report:         {args.report}/ ({', '.join(p.name for p in written)})")
-    return 0 if result is None or result.symbolic else 1
+    if result is not None and not result.symbolic:
+        return 1
+    if getattr(args, "strict", False) and model.verdict.get("status") != "law":
+        return EXIT_NOT_LAW
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

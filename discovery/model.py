@@ -35,6 +35,9 @@ class ModelTerm:
     interval: tuple[float, float] | None = None
     #: The fraction of resampled re-selections that kept this term
     inclusion: float | None = None
+    #: The simplest closed form within 3 standard errors where none is claimed
+    #: (too likely a chance match at this precision): "consistent with 4/5"
+    consistent_with: sympy.Expr | None = None
 
     @property
     def half_width(self) -> float:
@@ -49,6 +52,8 @@ class ModelTerm:
                 "interval": None if self.interval is None else [_finite(v) for v in self.interval],
                 "inclusion": self.inclusion,
                 "closed_form": None if self.closed_form is None else str(self.closed_form),
+                "consistent_with": None if self.consistent_with is None
+                else str(self.consistent_with),
                 "latex": sympy.latex(self.term)}
 
 
@@ -94,6 +99,13 @@ class Model:
         validation split, and what BIC, AIC and validation error each choose),
         ``complexity`` (training and validation error of the best model of
         each size) and ``path`` (the L1 regularisation path).
+    verdict
+        ``status``: ``"law"`` (a stable sparse formula explains the data down
+        to the noise), ``"approximation"`` (it fits, but the residuals are
+        structured, the fit is poor against the noise, the selection is
+        unstable, or the terms are too many) or ``"none"`` (nothing beats the
+        mean on held-out rows); ``reasons`` says why, ``evidence`` the
+        statistics. Empty for a model built by hand or imported.
     """
 
     def __init__(self, *, expression: sympy.Expr, raw_expression: sympy.Expr,
@@ -103,7 +115,8 @@ class Model:
                  metrics: Mapping[str, object] | None = None, method: str = "sparse",
                  info: Mapping[str, object] | None = None,
                  uncertainty: Mapping[str, Any] | None = None,
-                 diagnostics: Mapping[str, Any] | None = None) -> None:
+                 diagnostics: Mapping[str, Any] | None = None,
+                 verdict: Mapping[str, Any] | None = None) -> None:
         self.expression = expression
         self.raw_expression = raw_expression
         self.inputs = list(inputs)
@@ -118,6 +131,8 @@ class Model:
         self.info = dict(info or {})
         self.uncertainty: dict[str, Any] = dict(uncertainty or {})
         self.diagnostics: dict[str, Any] = dict(diagnostics or {})
+        #: ``{"status": "law" | "approximation" | "none", "reasons": [...], "evidence": {...}}``
+        self.verdict: dict[str, Any] = dict(verdict or {})
         self._numpy: Callable[..., np.ndarray] | None = None
         self._term_values: list[Callable[..., np.ndarray]] | None = None
         #: The engine's state at selection (design matrix, candidates); not saved.
@@ -300,6 +315,7 @@ class Model:
             "constants": self.constants,
             "method": self.method,
             "terms": [t.to_dict() for t in self.terms],
+            "verdict": self.verdict,
             "r2": self.metrics.get("r2"),
             "metrics": self.metrics,
             "uncertainty": self.uncertainty,
@@ -337,7 +353,9 @@ class Model:
                                interval=None if t.get("interval") is None
                                else (_number(t["interval"][0]), _number(t["interval"][1])),
                                inclusion=None if t.get("inclusion") is None
-                               else float(t["inclusion"]))
+                               else float(t["inclusion"]),
+                               consistent_with=None if t.get("consistent_with") is None
+                               else parse(t["consistent_with"], "saved closed form"))
                      for t in data["terms"]]
             return cls(expression=parse(data["symbolic_expression"], "saved expression"),
                        raw_expression=parse(data["raw_expression"], "saved raw expression"),
@@ -348,7 +366,8 @@ class Model:
                        method=str(data.get("method", "sparse")),
                        info=dict(data.get("info") or {}),
                        uncertainty=dict(data.get("uncertainty") or {}),
-                       diagnostics=dict(data.get("diagnostics") or {}))
+                       diagnostics=dict(data.get("diagnostics") or {}),
+                       verdict=dict(data.get("verdict") or {}))
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ParseError):
                 raise

@@ -33,7 +33,8 @@ def terms_rows(model: Model) -> list[dict[str, str]]:
             f"[{t.interval[0]:.6g}, {t.interval[1]:.6g}]",
             "inclusion": "" if t.inclusion is None else f"{t.inclusion:.2f}",
             "std error": "" if math.isnan(t.std_error) else f"{t.std_error:.2g}",
-            "closed form": "" if t.closed_form is None else str(t.closed_form)})
+            "closed form": str(t.closed_form) if t.closed_form is not None else
+            "" if t.consistent_with is None else f"(consistent with {t.consistent_with})"})
     return rows
 
 
