@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Compare discovery with nearest neighbour, linear, MLP (and, for the "
                     "cannon, the study's hand-picked basis), in and out of range.")
     bench.set_defaults(handler=_run)
-    bench.add_argument("what", help="'cannon', 'feynman', 'nguyen', or a CSV/Parquet file")
+    bench.add_argument("what", help="'cannon', 'feynman', 'nguyen', 'honesty', or a CSV/Parquet "
+                                    "file")
     bench.add_argument("--target", help="target column (for a file)")
     bench.add_argument("--inputs", help="comma-separated input columns (for a file)")
     bench.add_argument("--extrapolate", metavar="COL",
@@ -41,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="feynman, nguyen: seeds per problem (default 1; nguyen 10)")
     bench.add_argument("--n-train", type=int, default=1000, help="feynman: training points")
     bench.add_argument("--workers", type=int, default=2,
-                       help="feynman, nguyen: worker processes")
+                       help="feynman, nguyen, honesty: worker processes")
     bench.add_argument("--dask", metavar="ADDRESS",
                        help="feynman: run on the Dask cluster at ADDRESS (tcp://host:8786)")
     bench.add_argument("--problems", metavar="PATTERN",
@@ -73,6 +74,8 @@ def _run(args: argparse.Namespace) -> int:
         return _feynman(args, out, progress)
     if args.what == "nguyen":
         return _nguyen(args, out, progress)
+    if args.what == "honesty":
+        return _honesty(args, out, progress)
     if args.what == "cannon":
         from .cannon import run_cannon, sample_efficiency, summary, write_cannon
 
@@ -158,6 +161,16 @@ def _nguyen(args: argparse.Namespace, out: Path, progress: bool) -> int:
     print(table.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
     print(f"\nMean exact recovery: {table['recovered %'].mean():.1f}% "
           f"(NGGP 92.3, DSR 83.6, PySR 74.4)")
+    paths = [out / "results.jsonl", *write_summary(records, out)]
+    print("\nwrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _honesty(args: argparse.Namespace, out: Path, progress: bool) -> int:
+    from .honesty import run_honesty, summarise, write_summary
+
+    records = run_honesty(workers=args.workers, out=out, progress=progress)
+    print(summarise(records).to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     paths = [out / "results.jsonl", *write_summary(records, out)]
     print("\nwrote " + ", ".join(str(p) for p in paths))
     return 0

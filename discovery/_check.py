@@ -70,7 +70,8 @@ def _plain(expr: sympy.Expr, constants: Mapping[str, float],
 def _terms(expr: sympy.Expr) -> dict[sympy.Expr, complex]:
     out: dict[sympy.Expr, complex] = {}
     for part in sympy.Add.make_args(sympy.expand(expr)):
-        coeff, rest = part.as_coeff_Mul()
+        # Numeric factors (2*pi) are the coefficient, whichever way they are written.
+        coeff, rest = part.as_independent(*part.free_symbols, as_Add=False)
         key = normalise_term(rest) if not rest.is_Number else sympy.Integer(1)
         if rest.is_Number:
             coeff = coeff * rest

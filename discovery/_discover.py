@@ -358,25 +358,36 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         score = _bic(alternative, n, n_exponents, floor)
         if score < best_bic:
             best, best_bic = alternative, score
-    for name, forward, inverse in TRANSFORMS:
+    for name, forward, inverse, slope in TRANSFORMS:
         if _exact_enough(best, dataset):
             break
         with np.errstate(all="ignore"):
             z = forward(dataset.y)
-        if not np.all(np.isfinite(z)) or np.ptp(z) == 0:
+            root_weight = 1 / np.abs(slope(dataset.y))
+        if not (np.all(np.isfinite(z)) and np.all(np.isfinite(root_weight))) or np.ptp(z) == 0:
             continue
-        shifted = replace(dataset, y=z)
+        # Weighted least squares by the delta method: rows scaled by 1/|g'(y)|.
+        root_weight = root_weight / math.sqrt(float(np.mean(root_weight**2)))
+        scale = torch.as_tensor(root_weight, dtype=design.matrix.dtype,
+                                device=design.matrix.device)
+        weighted = replace(design, matrix=design.matrix * scale[:, None])
         try:
-            inner = fit_library(shifted, library, settings, started=started, timings={},
-                                design=design)
+            inner = fit_library(replace(dataset, y=z * root_weight), library, settings,
+                                started=started, timings={}, design=weighted)
         except (FitError, LibraryError):
             continue
-        if float(inner.metrics["r2"]) < 0.99:  # type: ignore[arg-type]
+        # R² of the weighted fit; training metrics on z would mix weighted and not.
+        zw = z * root_weight
+        mean = float(np.sum(zw * root_weight) / np.sum(root_weight**2))
+        tss = float(np.sum((zw - mean * root_weight) ** 2))
+        rss = float(inner.metrics["mse_refit"]) * n  # type: ignore[arg-type]
+        if tss <= 0 or 1 - rss / tss < 0.99:
             continue
         inverted = _model_of(inverse(inner.expression), dataset, inner, name)
         if inverted is None:
             continue
-        score = _bic(inverted, n, 1, floor)
+        # Every inner coefficient is a fitted parameter, plus the choice of transform.
+        score = _bic(inverted, n, len(inner.terms) + 1 - len(inverted.terms), floor)
         if score < best_bic:
             best, best_bic = inverted, score
     return best

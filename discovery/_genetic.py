@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ._discover import _Settings
 
 __all__ = ["GeneticResult", "discover_genetic", "additive_terms", "snap_floats",
-           "model_from_expression"]
+           "model_from_expression", "pick_from_front"]
 
 log = logging.getLogger(__name__)
 
@@ -139,16 +139,53 @@ def discover_genetic(dataset: Dataset, method: str, settings: _Settings, *, star
                           random_state=settings.random_state, options=options)
     else:
         raise FitError(f"Unknown genetic method {method!r}.")
-    raw = _translate(result.expression, dataset)
     front = [{**r, "expression": _translate(r["expression"], dataset)} for r in result.front]
+    backend_pick = _translate(result.expression, dataset)
+    raw = pick_from_front(front, dataset, settings.criterion) or backend_pick
+    for r in front:
+        r["chosen"] = r["expression"] == raw
     info = {"backend": result.backend, "backend_seconds": result.seconds,
-            "backend_expression": str(raw), **result.info}
+            "backend_expression": str(raw), "backend_pick": str(backend_pick),
+            "chosen_by": "aic" if settings.criterion == "aic" else "bic", **result.info}
     if not polish:
         model = model_from_expression(raw, dataset, method=method, front=front, info=info)
         model.info["timings"] = {"total": time.perf_counter() - started}
         return model
     return polish_model(raw, dataset, settings, method=method, front=front, info=info,
                         started=started)
+
+
+def pick_from_front(front: list[dict[str, Any]], dataset: Dataset,
+                    criterion: str = "bic") -> sympy.Expr | None:
+    """The front's expression with the least BIC (AIC where ``criterion`` is "aic").
+
+    The same criterion as the sparse engine, on the original target in
+    float64: ``n log(RSS/n) + k log n`` plus the small-sample correction, ``k``
+    the expression's fitted constants (its floats) plus one. Backends' own
+    picks differ (pyoperon's default is a description length with an assumed
+    noise level of 1, which returned a straight line for I.6.2a while its
+    front held the law), so a model is chosen from every backend's front alike.
+    """
+    from ._select import EXACT_RSS, small_sample
+
+    n = dataset.n
+    floor = max(EXACT_RSS * float(dataset.y @ dataset.y), 1e-300)
+    best, best_score = None, math.inf
+    for entry in front:
+        expr = entry["expression"]
+        try:
+            mse = float(model_from_expression(expr, dataset, method="front", front=[],
+                                              info={}).metrics["mse"])  # type: ignore[arg-type]
+        except (FitError, ValueError, TypeError, ZeroDivisionError, OverflowError):
+            continue
+        if not math.isfinite(mse):
+            continue
+        k = len(expr.atoms(sympy.Float)) + 1
+        penalty = 2.0 * k if criterion == "aic" else k * math.log(n)
+        score = n * math.log(max(mse * n, floor) / n) + penalty + small_sample(n, k)
+        if score < best_score:
+            best, best_score = expr, score
+    return best
 
 
 def polish_model(raw: sympy.Expr, dataset: Dataset, settings: _Settings, *, method: str,

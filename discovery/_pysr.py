@@ -200,8 +200,10 @@ def from_pysr(path: str | Path, data: object = None, target: object = None,
     Returns
     -------
     Model
-        With PySR's front as :attr:`Model.pareto` and its ``"best"`` choice as
-        the raw expression.
+        With PySR's front as :attr:`Model.pareto`; the raw expression is the
+        front's least-BIC equation where data are given (as
+        :func:`discovery.discover` chooses), else PySR's ``"best"`` choice
+        (``info["backend_pick"]`` is PySR's choice either way).
     """
     from ._data import prepare
     from ._discover import _Settings
@@ -216,7 +218,18 @@ def from_pysr(path: str | Path, data: object = None, target: object = None,
     front = read_hall_of_fame(path, names)
     best = next(r for r in front if r["chosen"])
     info = {"backend": "pysr", "imported_from": str(path),
-            "backend_expression": str(best["expression"])}
+            "backend_expression": str(best["expression"]),
+            "backend_pick": str(best["expression"])}
+    if dataset is not None:
+        # With data, the equation is chosen as the sparse engine chooses (BIC).
+        from ._genetic import pick_from_front
+
+        picked = pick_from_front(front, dataset)
+        if picked is not None:
+            for r in front:
+                r["chosen"] = r["expression"] == picked
+            best = next(r for r in front if r["chosen"])
+            info.update(backend_expression=str(picked), chosen_by="bic")
     if dataset is None:
         free = sorted({s.name for r in front for s in r["expression"].free_symbols})
         from ._genetic import _front_frame

@@ -26,12 +26,15 @@ from ._data import Dataset
 
 __all__ = ["power_laws", "TRANSFORMS"]
 
-#: (name, forward on the data, inverse on the fitted expression).
+#: (name, forward on the data, inverse on the fitted expression, the forward
+#: map's derivative). Noise of sd σ on y is noise of sd |g'(y)| σ on g(y) (the
+#: delta method), so a fit of g(y) weights each row by 1/g'(y)²: least squares
+#: in the transformed space then approximates least squares on y.
 TRANSFORMS = (
-    ("y**2", lambda y: y**2, lambda e: sympy.sqrt(e)),
-    ("1/y", lambda y: 1 / y, lambda e: 1 / e),
-    ("log(y)", lambda y: np.log(y), lambda e: sympy.exp(e)),
-    ("sqrt(y)", lambda y: np.sqrt(y), lambda e: e**2),
+    ("y**2", lambda y: y**2, lambda e: sympy.sqrt(e), lambda y: 2 * y),
+    ("1/y", lambda y: 1 / y, lambda e: 1 / e, lambda y: -1 / y**2),
+    ("log(y)", lambda y: np.log(y), lambda e: sympy.exp(e), lambda y: 1 / y),
+    ("sqrt(y)", lambda y: np.sqrt(y), lambda e: e**2, lambda y: 0.5 / np.sqrt(y)),
 )
 
 _MAX_DENOMINATOR = 3

@@ -83,6 +83,8 @@ def signal_test(X: torch.Tensor, y: torch.Tensor, *, max_terms: int,
         baseline.append((y[test] - mean) ** 2)
     d = torch.cat(gains)
     sse0 = float(torch.cat(baseline).sum())
+    # A gain at float64's rounding level (a constant model predicting the mean) is none.
+    d = torch.where(d.abs() <= 1e-9 * sse0 / len(d), torch.zeros_like(d), d)
     se = float(d.std()) / math.sqrt(len(d)) if len(d) > 1 else math.inf
     mean_gain = float(d.mean())
     z = mean_gain / se if se > 0 else (math.inf if mean_gain > 0 else 0.0)

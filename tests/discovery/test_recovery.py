@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sympy
 
 from basis_library import constant, fourier, monomials, unary
 from discovery import CANNON_TRUTH, check, discover
@@ -94,7 +95,17 @@ def test_other_laws_are_recovered_exactly(law, noise):
         warnings.simplefilter("ignore", RuntimeWarning)
         model = discover(data, target="y", basis=basis, constants=constants, device="cpu")
     result = check(model, truth, constants=constants)
-    assert result.symbolic and result.exact, f"{law}: got {model.expression}"
+    assert result.exact, f"{law}: got {model.expression}"
+    if noise == 0:
+        assert result.symbolic, f"{law}: got {model.expression}"
+    else:
+        # At 1% noise on 500 rows a coefficient may be too imprecise to claim
+        # its closed form honestly; it must then be "consistent with" it.
+        said = sympy.Add(*[(t.closed_form if t.closed_form is not None else t.consistent_with
+                            if t.consistent_with is not None else t.coefficient) * t.term
+                           for t in model.terms])
+        assert result.symbolic or check(said, truth, constants=constants).symbolic, \
+            f"{law}: got {model.expression}"
 
 
 def test_cv_selection_picks_the_law_and_aic_keeps_at_least_as_many_terms(cannon):
