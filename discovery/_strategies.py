@@ -38,7 +38,7 @@ TRANSFORMS = (
 )
 
 _MAX_DENOMINATOR = 3
-_SNAP_TOL = 0.02
+_MIN_SNAP_TOL = 0.001
 _MAX_MONOMIALS = 800
 _MAX_ROWS = 2000
 _MIN_SIGNED = 0.6  # share of rows where the target has its majority sign (noise may flip some)
@@ -110,21 +110,23 @@ def power_laws(dataset: Dataset, max_factors: int = 2) -> list[tuple[sympy.Expr,
     signs = np.sign(X)
     if not np.all(signs != 0) or not np.all(np.abs(signs.sum(axis=0)) == len(y)):
         return []
-    rows = np.flatnonzero(keep)
-    if len(rows) > _MAX_ROWS:
-        rows = np.random.default_rng(0).choice(rows, _MAX_ROWS, replace=False)
+    sample = np.arange(len(y))
+    if len(sample) > _MAX_ROWS:
+        sample = np.sort(np.random.default_rng(0).choice(sample, _MAX_ROWS, replace=False))
+    rows = keep[sample]  # the sampled rows the log-space fit can use
     # Weighted by |y|: log-space residuals are relative errors, so this is the
     # linearisation of least squares on the original scale (noise on y, not log y).
-    w = np.abs(y[rows]) / np.max(np.abs(y[rows]))
-    logs = np.log(np.abs(X[rows]))
-    b = np.log(np.abs(y[rows])) * w
-    A = np.column_stack([np.ones(len(rows)), logs]) * w[:, None]
+    w = np.abs(y[sample][rows]) / np.max(np.abs(y[sample][rows]))
+    Z = np.column_stack([np.ones(len(sample)), np.log(np.abs(X[sample]))])
+    b = np.log(np.abs(y[sample][rows])) * w
+    A = Z[rows] * w[:, None]
     path: list[list[int]] = [[]]  # factor sets to try, as columns of ``features``
-    features = np.empty((len(rows), 0))
+    all_features = np.empty((len(sample), 0))
+    features = all_features
     labels: list[tuple[int, tuple[int, ...]]] = []
     if max_factors > 0 and not _fits_exactly(A, b):
-        features, labels = _factor_features(np.abs(X[rows]))
-        features *= w[:, None]
+        all_features, labels = _factor_features(np.abs(X[sample]))
+        features = all_features[rows] * w[:, None]
         picks: list[int] = []
         exact = False
         while len(picks) < max_factors and not exact:
@@ -142,13 +144,36 @@ def power_laws(dataset: Dataset, max_factors: int = 2) -> list[tuple[sympy.Expr,
     shapes: list[tuple[sympy.Expr, int]] = []
     for columns in path:
         shape = _snapped_shape(np.column_stack([A, features[:, columns]]), b, symbols,
-                               [labels[j] for j in columns])
+                               [labels[j] for j in columns],
+                               np.column_stack([Z, all_features[:, columns]]), sign * y[sample])
         if shape is None:
             continue
         shape = -shape if sign < 0 else shape
         if shape not in [s for s, _ in shapes] and _evaluate(shape, dataset) is not None:
             shapes.append((shape, X.shape[1] + len(columns)))
     return shapes
+
+
+def _original_scale_fit(Z: np.ndarray, target: np.ndarray, start: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray] | None:
+    """``target ≈ exp(Z c)`` by nonlinear least squares from ``start``: (c, its covariance)."""
+    from scipy.optimize import least_squares
+
+    def predict(c: np.ndarray) -> np.ndarray:
+        return np.exp(np.clip(Z @ c, -700, 700))
+
+    with np.errstate(all="ignore"):
+        try:
+            fit = least_squares(lambda c: predict(c) - target, start, method="lm",
+                                jac=lambda c: predict(c)[:, None] * Z, max_nfev=200)
+        except (ValueError, np.linalg.LinAlgError):
+            return None
+        if not np.all(np.isfinite(fit.x)):
+            return None
+        J = fit.jac
+        dof = max(len(target) - len(fit.x), 1)
+        covariance = np.linalg.pinv(J.T @ J) * float(fit.fun @ fit.fun) / dof
+    return fit.x, covariance
 
 
 def _fits_exactly(A: np.ndarray, b: np.ndarray) -> bool:
@@ -246,17 +271,34 @@ def _snap(value: float, tolerance: float) -> Fraction | None:
 
 
 def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ...],
-                   factors: list[tuple[int, tuple[int, ...]]]) -> sympy.Expr | None:
-    """The shape with every exponent snapped within max(0.02, 3 SE) (at most 0.1), or None."""
+                   factors: list[tuple[int, tuple[int, ...]]], Z: np.ndarray,
+                   target: np.ndarray) -> sympy.Expr | None:
+    """The shape with every exponent snapped to a small rational, or None.
+
+    The weighted log-space fit ``A c ≈ b`` only starts the estimate: under
+    noise it is biased (rows near zero are noisy in log space, and rows whose
+    sign the noise flipped are left out), by 8 standard errors on
+    ``q1 q2/(4π ε r²)`` at 10% noise. So the exponents are then fitted by
+    nonlinear least squares on the original scale, ``target ≈ exp(Z c)``
+    (Gauss–Newton from the log-space estimate: the maximum-likelihood fit
+    under Gaussian noise on y, every row used), and snapped within three of
+    its standard errors (at least 0.001, at most 0.1).
+    """
     coef, *_ = np.linalg.lstsq(A, b, rcond=None)
-    residual = b - A @ coef
-    if np.std(residual) > 0.05 * max(np.std(b), 1e-12):
-        return None  # not this shape: log-space R² below ~0.9975
-    dof = max(len(b) - A.shape[1], 1)
-    with np.errstate(all="ignore"):
-        covariance = np.linalg.pinv(A.T @ A) * float(residual @ residual) / dof
+    if not np.all(np.isfinite(coef)):
+        return None
+    if _fits_exactly(A, b):
+        residual = b - A @ coef
+        dof = max(len(b) - A.shape[1], 1)
+        with np.errstate(all="ignore"):
+            covariance = np.linalg.pinv(A.T @ A) * float(residual @ residual) / dof
+    else:
+        refined = _original_scale_fit(Z, target, coef)
+        if refined is None:
+            return None
+        coef, covariance = refined
     se = np.sqrt(np.clip(np.diag(covariance), 0, None))
-    snapped = [_snap(a, min(max(_SNAP_TOL, 3 * e), _MAX_SNAP_TOL))
+    snapped = [_snap(a, min(max(_MIN_SNAP_TOL, 3 * e), _MAX_SNAP_TOL))
                for a, e in zip(coef[1:], se[1:])]
     if any(f is None for f in snapped):
         return None

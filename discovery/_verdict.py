@@ -7,8 +7,9 @@ Three questions, each answered from the data alone:
    cross-fitting). Only held-out rows can say this: a support chosen on all
    rows fits their noise too, so its in-sample (or naively cross-validated)
    gain over the mean is biased upwards by the search itself. Where the
-   held-out squared errors do not beat the training half's mean by a
-   one-sided paired z-test at 1%, the verdict is ``none``.
+   held-out squared errors beat the training half's mean neither by a
+   one-sided paired z-test nor by Wilcoxon's signed-rank test, each at 1%,
+   the verdict is ``none``.
 2. **Does the formula explain the data down to the noise?** The residuals of
    a law are noise: a residual is unrelated to its nearest neighbour's (in the
    standardised inputs). Structure left over shows as their correlation (the
@@ -16,9 +17,11 @@ Three questions, each answered from the data alone:
    variance above the nearest-neighbour estimate of the noise variance of y
    (the difference-based estimator of Devroye et al. 2018, "Nearest neighbor
    conditional variance estimation").
-3. **Is it a stable, sparse formula?** Terms kept in fewer than half of the
-   resampled re-selections, a support at the ``max_terms`` cap, too many terms
-   for the rows, or another exact fit as small are reasons for
+3. **Is it a stable, sparse formula, and do the data decide?** Terms kept in
+   fewer than half of the resampled re-selections, a support at the
+   ``max_terms`` cap, too many terms for the rows, another exact fit as small,
+   or another formula as small within 2 of the criterion (Kass & Raftery
+   1995: a difference "not worth more than a bare mention") are reasons for
    ``approximation``.
 
 An exact fit (at float64's rounding floor) answers 1 and 2 by itself.
@@ -31,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy import stats
 
 from ._select import EXACT_RSS, choose, ebic, score_candidates, term_cap
 from ._sparse import forward_path, scale_columns
@@ -38,8 +42,9 @@ from ._sparse import forward_path, scale_columns
 __all__ = ["VERDICTS", "signal_test", "verdict"]
 
 VERDICTS = ("law", "approximation", "none")
-#: One-sided z for "beats the mean on held-out rows" (1%)
+#: One-sided z, and signed-rank p, for "beats the mean on held-out rows" (1%)
 SIGNAL_Z = 2.326
+SIGNAL_P = 0.01
 #: Nearest-neighbour correlation of residuals above which they are structured
 #: (and at least this many standard errors of it under independence)
 STRUCTURE_R = 0.1
@@ -88,7 +93,16 @@ def signal_test(X: torch.Tensor, y: torch.Tensor, *, max_terms: int,
     se = float(d.std()) / math.sqrt(len(d)) if len(d) > 1 else math.inf
     mean_gain = float(d.mean())
     z = mean_gain / se if se > 0 else (math.inf if mean_gain > 0 else 0.0)
-    return {"heldout_r2": float(d.sum()) / sse0 if sse0 > 0 else 0.0, "z": z}
+    # The gains are heavy-tailed (a law's gain is largest where y is extreme), so a
+    # few rows can hide a clear signal from the z-test: the signed-rank test
+    # (Wilcoxon) sees 8 of 8 held-out rows predicted better at p = 0.004.
+    gains_np = d.cpu().numpy()
+    p_rank = 1.0
+    if np.count_nonzero(gains_np) >= 1:
+        p_rank = float(stats.wilcoxon(gains_np, alternative="greater",
+                                      zero_method="zsplit").pvalue)
+    return {"heldout_r2": float(d.sum()) / sse0 if sse0 > 0 else 0.0, "z": z,
+            "p_signed_rank": p_rank}
 
 
 def _neighbours(columns: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
@@ -135,11 +149,13 @@ def verdict(model: Any, dataset: Any, signal: dict[str, float] | None, *,
                 "evidence": evidence}
     if signal is not None:
         evidence.update(signal)
-        if not (signal["z"] > SIGNAL_Z and signal["heldout_r2"] > 0):
+        beats = signal["z"] > SIGNAL_Z or signal["p_signed_rank"] < SIGNAL_P
+        if not (beats and signal["heldout_r2"] > 0):
             return {"status": "none", "evidence": evidence, "reasons": [
                 f"no model beats the mean on held-out rows (a search on half the rows "
                 f"predicts the other half with R² = {signal['heldout_r2']:.3f}, "
-                f"z = {signal['z']:.1f}): no law was found in these data"]}
+                f"z = {signal['z']:.1f}, signed-rank p = {signal['p_signed_rank']:.2g}): "
+                "no law was found in these data"]}
     reasons = []
     columns = [dataset.columns[c] for c in dataset.inputs]
     residual = dataset.y - model.predict(dataset.columns)
@@ -174,6 +190,7 @@ def _stability(model: Any, n: int, k: int, *, exact: bool, max_terms: int) -> li
     elif k >= max_terms and model.method == "sparse":
         reasons.append(f"it uses {k} terms, the most allowed (max_terms): the law may be "
                        "outside the library")
-    notes = model.metrics.get("identifiability") or []
-    reasons += [note for note in notes if "cannot tell" in note or "more data" in note]
+    # Rival exact fits, a better fit the rows cannot afford, or rivals within 2 of
+    # the criterion (:func:`discovery._select.identifiability`): the data do not decide.
+    reasons += list(model.metrics.get("identifiability") or [])
     return reasons

@@ -106,7 +106,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     return {"status": "ok", "symbolic": bool(result.symbolic), "exact": bool(result.exact),
             "r2": r2 if math.isfinite(r2) else None, "accurate": bool(r2 > 0.999),
             "complexity": term_complexity(model.expression), "fit_s": seconds,
-            "expression": str(model.expression), "truth": str(problem.formula)}
+            "expression": str(model.expression), "truth": str(problem.formula),
+            "verdict": model.verdict.get("status")}
 
 
 def run_suite(problems: Sequence[Problem], *, noises: Sequence[float], methods: Sequence[str],
