@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--dask", metavar="ADDRESS",
                        help="feynman: run on the Dask cluster at ADDRESS (tcp://host:8786)")
     bench.add_argument("--problems", metavar="PATTERN",
-                       help="feynman, nguyen: globs on names, a,b")
+                       help="feynman, nguyen: globs on names, a,b; honesty: on run keys")
     bench.add_argument("--quick", action="store_true",
                        help="short training loops and 10^5 prediction points (smoke tests)")
 
@@ -167,9 +167,15 @@ def _nguyen(args: argparse.Namespace, out: Path, progress: bool) -> int:
 
 
 def _honesty(args: argparse.Namespace, out: Path, progress: bool) -> int:
+    from discovery import DiscoveryError
+
     from .honesty import run_honesty, summarise, write_summary
 
-    records = run_honesty(workers=args.workers, out=out, progress=progress)
+    records = run_honesty(workers=args.workers, out=out, progress=progress,
+                          pattern=args.problems)
+    if not records:
+        raise DiscoveryError(f"No honesty run matches {args.problems!r}; keys look like "
+                             "'constants|3|noise=0.01' and 'noise|7'.")
     print(summarise(records).to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     paths = [out / "results.jsonl", *write_summary(records, out)]
     print("\nwrote " + ", ".join(str(p) for p in paths))

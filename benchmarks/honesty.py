@@ -12,11 +12,12 @@ Two suites, each with the **default** ``discover`` (no per-problem option):
 - ``noise``: 20 targets independent of the inputs (normal, uniform,
   exponential, with offsets; 1 to 3 inputs): the verdict should be ``none``.
 
-Run: ``discover benchmark honesty [--workers 2] [--out DIR]``.
+Run: ``discover benchmark honesty [--workers 2] [--problems 'noise|*'] [--out DIR]``.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
 import time
@@ -147,13 +148,21 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def run_honesty(*, workers: int, out: Path, progress: bool = True) -> list[dict[str, Any]]:
-    """Both suites, resumable from ``out/results.jsonl``; returns every record."""
+def run_honesty(*, workers: int, out: Path, progress: bool = True,
+                pattern: str | None = None) -> list[dict[str, Any]]:
+    """Both suites, resumable from ``out/results.jsonl``; returns every record.
+
+    ``pattern``: comma-separated globs on the run keys (``constants|3|*``,
+    ``noise|*``) to run only some.
+    """
     jobs = [{"suite": "constants", "index": i, "noise": noise,
              "key": f"constants|{i}|noise={noise:g}"}
             for noise in NOISES for i in range(len(LAWS))]
     jobs += [{"suite": "noise", "index": i, "noise": math.nan, "key": f"noise|{i}"}
              for i in range(N_NOISE_TARGETS)]
+    if pattern:
+        globs = [g.strip() for g in pattern.split(",") if g.strip()]
+        jobs = [j for j in jobs if any(fnmatch.fnmatch(j["key"], g) for g in globs)]
     return run_resumable(jobs, run_job, results=ResultsFile(out / "results.jsonl"),
                          workers=workers, limit_s=lambda job: _LIMIT_S, desc="honesty",
                          progress=progress)

@@ -40,6 +40,7 @@ from ._select import (
     choose,
     ebic,
     identifiability,
+    log_comb,
     pareto_front,
     score_candidates,
     validation_splits,
@@ -324,10 +325,19 @@ def _simplify_model(model: Model) -> None:
     model.info["timings"] = timings
 
 
-def _bic(model: Model, n: int, extra: int, floor: float) -> float:
-    """BIC on the original scale; ``extra`` counts fitted parameters beyond the terms."""
+def _bic(model: Model, n: int, extra: int, floor: float, searched: int = 0,
+         chosen: int = 0) -> float:
+    """BIC on the original scale; ``extra`` counts fitted parameters beyond the terms.
+
+    A model whose ``chosen`` terms were picked from ``searched`` library
+    columns also pays ``log C(searched, chosen)``, the extended BIC's price of
+    the search (Chen & Chen 2008, γ = 1/2): twelve terms picked from hundreds
+    fit noise better than a power law with two exponents, and must not win
+    by that alone.
+    """
     rss = float(model.metrics["mse"]) * n  # type: ignore[arg-type]
-    return ebic(rss, n, 0, len(model.terms) + extra, floor * n, gamma=0.0)
+    search = log_comb(searched, chosen) if searched else 0.0
+    return ebic(rss, n, 0, len(model.terms) + extra, floor * n, gamma=0.0) + search
 
 
 def _other_routes(model: Model, library: Library, design: Design, dataset: Dataset,
@@ -343,7 +353,8 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
 
     n = dataset.n
     floor = EXACT_RSS * float(np.mean(dataset.y**2))
-    best, best_bic = model, _bic(model, n, 0, floor)
+    p = len(design.terms)
+    best, best_bic = model, _bic(model, n, 0, floor, p, len(model.terms))
     if _exact_enough(model, dataset):
         return model
     for shape, n_exponents in power_laws(dataset):
@@ -387,7 +398,8 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         if inverted is None:
             continue
         # Every inner coefficient is a fitted parameter, plus the choice of transform.
-        score = _bic(inverted, n, len(inner.terms) + 1 - len(inverted.terms), floor)
+        score = _bic(inverted, n, len(inner.terms) + 1 - len(inverted.terms), floor, p,
+                     len(inner.terms))
         if score < best_bic:
             best, best_bic = inverted, score
     return best

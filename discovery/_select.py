@@ -19,7 +19,7 @@ from basis_library import FitError, term_complexity
 from ._sparse import refit
 
 __all__ = ["Candidate", "score_candidates", "choose", "ebic", "pareto_front", "backward_prune",
-           "small_sample", "term_cap", "identifiability", "EXACT_RSS",
+           "small_sample", "term_cap", "identifiability", "log_comb", "EXACT_RSS",
            "CRITERIA", "SELECTIONS", "VALIDATIONS", "Splits", "validation_splits",
            "validation_error"]
 
@@ -123,7 +123,7 @@ def small_sample(n: int, k: int) -> float:
 
 def ebic(rss: float, n: int, p: int, k: int, floor: float, gamma: float = 0.5) -> float:
     """Extended BIC (Chen & Chen): k of p terms, RSS floored; ``gamma=0`` is plain BIC."""
-    penalty = 2 * gamma * _log_comb(p, k) if gamma else 0.0
+    penalty = 2 * gamma * log_comb(p, k) if gamma else 0.0
     return n * math.log(max(rss, floor) / n) + k * math.log(n) + penalty + small_sample(n, k)
 
 
@@ -152,7 +152,8 @@ def backward_prune(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],
     return current
 
 
-def _log_comb(p: int, k: int) -> float:
+def log_comb(p: int, k: int) -> float:
+    """log C(p, k), the log of the number of ways to choose k of p."""
     return math.lgamma(p + 1) - math.lgamma(k + 1) - math.lgamma(p - k + 1)
 
 

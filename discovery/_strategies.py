@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -140,6 +141,12 @@ def power_laws(dataset: Dataset, max_factors: int = 2) -> list[tuple[sympy.Expr,
             pair = _best_pair(A, b, features)
             if len(pair) == 2 and set(pair) != set(picks):
                 path.append(pair)
+        if not exact:
+            # Under noise the log-space gains are biased (rows near zero dominate
+            # them); the single factor that best fits y itself is tried too.
+            single = _best_on_original_scale(A, b, features, Z, all_features, sign * y[sample])
+            if single is not None and [single] not in path:
+                path.append([single])
     symbols = as_symbols(dataset.inputs)
     shapes: list[tuple[sympy.Expr, int]] = []
     for columns in path:
@@ -174,6 +181,27 @@ def _original_scale_fit(Z: np.ndarray, target: np.ndarray, start: np.ndarray
         dof = max(len(target) - len(fit.x), 1)
         covariance = np.linalg.pinv(J.T @ J) * float(fit.fun @ fit.fun) / dof
     return fit.x, covariance
+
+
+def _best_on_original_scale(A: np.ndarray, b: np.ndarray, F: np.ndarray, Z: np.ndarray,
+                            all_F: np.ndarray, target: np.ndarray, top: int = 20) -> int | None:
+    """Of the ``top`` single factors by log-space gain, the one whose nonlinear
+    least-squares fit on the original scale leaves the least RSS."""
+    if F.shape[1] == 0:
+        return None
+    gain = _single_gains(A, b, F)[2]
+    best, best_rss = None, math.inf
+    for j in [int(j) for j in np.argsort(-gain)[:top] if np.isfinite(gain[j])]:
+        start, *_ = np.linalg.lstsq(np.column_stack([A, F[:, j]]), b, rcond=None)
+        fit = _original_scale_fit(np.column_stack([Z, all_F[:, j]]), target, start)
+        if fit is None:
+            continue
+        with np.errstate(all="ignore"):
+            rss = float(np.sum((np.exp(np.clip(np.column_stack([Z, all_F[:, j]]) @ fit[0],
+                                               -700, 700)) - target) ** 2))
+        if rss < best_rss:
+            best, best_rss = j, rss
+    return best
 
 
 def _fits_exactly(A: np.ndarray, b: np.ndarray) -> bool:

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from ._select import _log_comb
+from ._select import log_comb
 from ._sparse import scale_columns
 
 __all__ = ["Bootstrap", "bootstrap_selection", "candidate_columns", "percentile_interval",
@@ -113,7 +113,7 @@ def bootstrap_selection(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tup
     m = n // 2
     gram = _weighted_grams(Z, _half_subsamples(n, n_resamples, generator), block)
     P = len(columns)
-    log_comb = torch.tensor([_log_comb(p, k) for k in range(p + 1)], dtype=Z.dtype,
+    log_combs = torch.tensor([log_comb(p, k) for k in range(p + 1)], dtype=Z.dtype,
                             device=Z.device)
 
     def score(rss: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
@@ -124,7 +124,7 @@ def bootstrap_selection(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tup
         # The AICc correction of :func:`~discovery._select.small_sample`, on tensors.
         spare = (m - k - 1).to(fit.dtype)
         small = torch.where(spare > 0, 2.0 * k * (k + 1) / spare.clamp_min(1.0), math.inf)
-        return fit + k * math.log(m) + 2 * ebic_gamma * log_comb[k] + small
+        return fit + k * math.log(m) + 2 * ebic_gamma * log_combs[k] + small
 
     path_rss, path_masks = _forward_sweeps(gram, min(max_terms, P, m - 1))
     fixed = [tuple(local[i] for i in s) for s in dict.fromkeys([chosen, *supports])]

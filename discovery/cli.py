@@ -261,7 +261,9 @@ def _report(model, check=None) -> None:  # noqa: ANN001
     for i, line in enumerate(selection_lines(model)):
         print(f"{'Selection:' if i == 0 else '':<15} {line}")
     if len(model.pareto):
-        chosen_by = str(m.get("selection", "bic")).upper() if not genetic else model.method
+        by = model.info.get("chosen_by")
+        chosen_by = str(m.get("selection", "bic")).upper() if not genetic else (
+            f"{str(by).upper()} from {model.method}'s front" if by else f"{model.method}")
         print(f"Pareto front (* = chosen by {chosen_by}):")
         print(_pareto_table(model))
     for i, line in enumerate(verdict_lines(model)):

@@ -35,6 +35,8 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
         ``(k, 2)`` confidence intervals of the coefficients (NaN where none).
     inclusion_ : ndarray
         Each term's inclusion probability (NaN without the bootstrap).
+    verdict_ : str
+        ``"law"``, ``"approximation"`` or ``"none"`` (:attr:`Model.verdict`).
     n_features_in_ : int
 
     Examples
@@ -87,6 +89,7 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
         self.intervals_ = np.array([t.interval or (np.nan, np.nan) for t in terms]).reshape(-1, 2)
         self.inclusion_ = np.array([np.nan if t.inclusion is None else t.inclusion
                                     for t in terms])
+        self.verdict_ = self.model_.verdict.get("status")
         return self
 
     def predict(self, X: object, return_std: bool = False) -> Any:

@@ -9,8 +9,8 @@ import pytest
 import sympy
 
 from discovery import consistent_with, discover, load, recognise
-from discovery._genetic import pick_from_front
 from discovery._data import prepare
+from discovery._genetic import pick_from_front
 from discovery.cli import EXIT_NOT_LAW, main
 
 
