@@ -162,7 +162,7 @@ def run_honesty(*, workers: int, out: Path, progress: bool = True,
              for i in range(N_NOISE_TARGETS)]
     if pattern:
         globs = [g.strip() for g in pattern.split(",") if g.strip()]
-        jobs = [j for j in jobs if any(fnmatch.fnmatch(j["key"], g) for g in globs)]
+        jobs = [j for j in jobs if any(fnmatch.fnmatch(str(j["key"]), g) for g in globs)]
     return run_resumable(jobs, run_job, results=ResultsFile(out / "results.jsonl"),
                          workers=workers, limit_s=lambda job: _LIMIT_S, desc="honesty",
                          progress=progress)

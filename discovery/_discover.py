@@ -255,23 +255,29 @@ def discover(
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
     if not (isinstance(basis, str) and basis == "auto"):
-        model = fit_library(dataset, library, settings, started=started,
-                            timings={"library": time.perf_counter() - t0})
-        design_matrix = model._fit.X
+        t1 = time.perf_counter()
+        design = _evaluate(library, dataset, settings)
+        model = fit_library(dataset, library, settings, started=started, design=design,
+                            timings={"library": t1 - t0, "evaluate": time.perf_counter() - t1})
     else:
         # Every route is fitted unsimplified (sympy.simplify on a long losing
         # expression can take a minute); only the winner is simplified.
         search = replace(settings, simplify=False)
         t1 = time.perf_counter()
-        design = library.evaluate(dataset.columns, device=settings.device)
+        design = _evaluate(library, dataset, settings)
         model = fit_library(dataset, library, search, started=started, design=design,
                             timings={"library": t1 - t0, "evaluate": time.perf_counter() - t1})
         model = _other_routes(model, library, design, dataset, search, started)
-        design_matrix = design.matrix
         if settings.simplify:
             _simplify_model(model)
     _assess(model, dataset, settings, n_bootstrap, confidence)
-    _judge(model, dataset, settings, design_matrix)
+    if not _exact_enough(model, dataset) and (n_bootstrap == 0 or model.metrics.get("strategy")):
+        # The bootstrap re-selected only library fits; the others are replicated on halves.
+        t = time.perf_counter()
+        model.metrics["replication"] = _replication(model, library, design, dataset,
+                                                    replace(settings, simplify=False))
+        model.info["timings"]["replication"] = time.perf_counter() - t  # type: ignore[index]
+    _judge(model, dataset, settings, design.matrix)
     # The total covers every route tried, whichever won, and the assessment.
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
                              "total": time.perf_counter() - started}
@@ -301,6 +307,15 @@ def _assess(model: Model, dataset: Dataset, settings: _Settings, n_bootstrap: in
                              **seconds, "uncertainty": time.perf_counter() - t}
 
 
+def _evaluate(library: Library, dataset: Dataset, settings: _Settings) -> Design:
+    """``library`` on ``dataset``'s inputs, with the message fit_library gives for unknown names."""
+    unknown = sorted(s.name for s in library.symbols if s.name not in dataset.columns)
+    if unknown:
+        raise LibraryError(f"The basis uses {', '.join(unknown)}, which are not inputs; "
+                           f"inputs are: {', '.join(dataset.inputs)}.")
+    return library.evaluate(dataset.columns, device=settings.device)
+
+
 def _judge(model: Model, dataset: Dataset, settings: _Settings, design: torch.Tensor) -> None:
     """Attach :attr:`Model.verdict`; ``design`` is the library evaluated on the rows."""
     t = time.perf_counter()
@@ -325,18 +340,17 @@ def _simplify_model(model: Model) -> None:
     model.info["timings"] = timings
 
 
-def _bic(model: Model, n: int, extra: int, floor: float, searched: int = 0,
-         chosen: int = 0) -> float:
+def _bic(model: Model, n: int, extra: int, floor: float, search: float = 0.0) -> float:
     """BIC on the original scale; ``extra`` counts fitted parameters beyond the terms.
 
-    A model whose ``chosen`` terms were picked from ``searched`` library
-    columns also pays ``log C(searched, chosen)``, the extended BIC's price of
-    the search (Chen & Chen 2008, γ = 1/2): twelve terms picked from hundreds
-    fit noise better than a power law with two exponents, and must not win
-    by that alone.
+    ``search`` is the log of the number of structures the route chose among
+    (``log C(p, k)`` for k terms picked from p library columns, the extended
+    BIC's price of the search, Chen & Chen 2008, γ = 1/2): twelve terms
+    picked from hundreds fit noise better than a power law with two exponents
+    and must not win by that alone; a factor picked from hundreds of
+    candidates likewise pays for the picking.
     """
     rss = float(model.metrics["mse"]) * n  # type: ignore[arg-type]
-    search = log_comb(searched, chosen) if searched else 0.0
     return ebic(rss, n, 0, len(model.terms) + extra, floor * n, gamma=0.0) + search
 
 
@@ -354,10 +368,11 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
     n = dataset.n
     floor = EXACT_RSS * float(np.mean(dataset.y**2))
     p = len(design.terms)
-    best, best_bic = model, _bic(model, n, 0, floor, p, len(model.terms))
+    best, best_bic = model, _bic(model, n, 0, floor, log_comb(p, len(model.terms)))
     if _exact_enough(model, dataset):
         return model
-    for shape, n_exponents in power_laws(dataset):
+    tried = [(best_bic, model)]
+    for shape, n_exponents, search in power_laws(dataset):
         if _exact_enough(best, dataset):
             break
         try:
@@ -366,43 +381,149 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         except (FitError, LibraryError):
             continue
         alternative.metrics["strategy"] = "power law"
-        score = _bic(alternative, n, n_exponents, floor)
+        score = _bic(alternative, n, n_exponents, floor, search)
+        tried.append((score, alternative))
         if score < best_bic:
             best, best_bic = alternative, score
-    for name, forward, inverse, slope in TRANSFORMS:
+    for name, *_ in TRANSFORMS:
         if _exact_enough(best, dataset):
             break
-        with np.errstate(all="ignore"):
-            z = forward(dataset.y)
-            root_weight = 1 / np.abs(slope(dataset.y))
-        if not (np.all(np.isfinite(z)) and np.all(np.isfinite(root_weight))) or np.ptp(z) == 0:
+        fitted = _transform_fit(name, dataset, library, design, settings, started)
+        if fitted is None:
             continue
-        # Weighted least squares by the delta method: rows scaled by 1/|g'(y)|.
-        root_weight = root_weight / math.sqrt(float(np.mean(root_weight**2)))
-        scale = torch.as_tensor(root_weight, dtype=design.matrix.dtype,
-                                device=design.matrix.device)
-        weighted = replace(design, matrix=design.matrix * scale[:, None])
-        try:
-            inner = fit_library(replace(dataset, y=z * root_weight), library, settings,
-                                started=started, timings={}, design=weighted)
-        except (FitError, LibraryError):
-            continue
-        # R² of the weighted fit; training metrics on z would mix weighted and not.
-        zw = z * root_weight
-        mean = float(np.sum(zw * root_weight) / np.sum(root_weight**2))
-        tss = float(np.sum((zw - mean * root_weight) ** 2))
-        rss = float(inner.metrics["mse_refit"]) * n  # type: ignore[arg-type]
-        if tss <= 0 or 1 - rss / tss < 0.99:
-            continue
-        inverted = _model_of(inverse(inner.expression), dataset, inner, name)
-        if inverted is None:
-            continue
+        inner, inverted = fitted
         # Every inner coefficient is a fitted parameter, plus the choice of transform.
-        score = _bic(inverted, n, len(inner.terms) + 1 - len(inverted.terms), floor, p,
-                     len(inner.terms))
+        score = _bic(inverted, n, len(inner.terms) + 1 - len(inverted.terms), floor,
+                     log_comb(p, len(inner.terms)))
+        tried.append((score, inverted))
         if score < best_bic:
             best, best_bic = inverted, score
+    _note_rival_routes(best, best_bic, tried, dataset)
     return best
+
+
+def _transform_fit(name: str, dataset: Dataset, library: Library, design: Design,
+                   settings: _Settings, started: float) -> tuple[Model, Model] | None:
+    """The library fit of transformed target ``name`` and the model it gives for y.
+
+    Rows are weighted by 1/|g'(y)| (the delta method), so the fit approximates
+    least squares on y. None where the transform does not apply or its
+    weighted R² is below 0.99.
+    """
+    from ._strategies import TRANSFORMS
+
+    _, forward, inverse, slope = next(t for t in TRANSFORMS if t[0] == name)
+    with np.errstate(all="ignore"):
+        z = forward(dataset.y)
+        root_weight = 1 / np.abs(slope(dataset.y))
+    if not (np.all(np.isfinite(z)) and np.all(np.isfinite(root_weight))) or np.ptp(z) == 0:
+        return None
+    root_weight = root_weight / math.sqrt(float(np.mean(root_weight**2)))
+    scale = torch.as_tensor(root_weight, dtype=design.matrix.dtype, device=design.matrix.device)
+    weighted = replace(design, matrix=design.matrix * scale[:, None])
+    try:
+        inner = fit_library(replace(dataset, y=z * root_weight), library, settings,
+                            started=started, timings={}, design=weighted)
+    except (FitError, LibraryError):
+        return None
+    # R² of the weighted fit; training metrics on z would mix weighted and not.
+    zw = z * root_weight
+    mean = float(np.sum(zw * root_weight) / np.sum(root_weight**2))
+    tss = float(np.sum((zw - mean * root_weight) ** 2))
+    rss = float(inner.metrics["mse_refit"]) * dataset.n  # type: ignore[arg-type]
+    if tss <= 0 or 1 - rss / tss < 0.99:
+        return None
+    inverted = _model_of(inverse(inner.expression), dataset, inner, name)
+    return None if inverted is None else (inner, inverted)
+
+
+def _structure(model: Model) -> frozenset[str]:
+    """The terms a route chose: the inner fit's for a transformed target, else the model's."""
+    inner: list[dict[str, object]] = model.info.get("inner_terms") or []  # type: ignore[assignment]
+    if inner:
+        return frozenset(str(t["term"]) for t in inner)
+    return frozenset(str(t.term) for t in model.terms)
+
+
+def _replication(model: Model, library: Library, design: Design, dataset: Dataset,
+                 settings: _Settings) -> dict[str, object]:
+    """Refit the winning route on each half of the rows: do both halves choose its terms?
+
+    Split-half replication (the two-half case of stability selection,
+    Meinshausen & Bühlmann 2010), for models the bootstrap did not assess
+    (power laws, transformed targets, ``n_bootstrap=0``): a formula whose
+    terms only one half of the data would choose is not established by them.
+    """
+    from ._strategies import power_laws
+
+    strategy = str(model.metrics.get("strategy") or "library")
+    generator = np.random.default_rng(0 if settings.random_state is None
+                                      else settings.random_state + 11)
+    order = generator.permutation(dataset.n)
+    mine = _structure(model)
+    halves = []
+    for rows in (np.sort(order[: dataset.n // 2]), np.sort(order[dataset.n // 2:])):
+        half = replace(dataset, y=dataset.y[rows],
+                       columns={k: v[rows] for k, v in dataset.columns.items()})
+        half_design = replace(design, matrix=design.matrix[torch.as_tensor(
+            rows, device=design.matrix.device)])
+        try:
+            if strategy == "power law":
+                # The same law may come back spelled otherwise (c³/(v·sqrt(c²/v² − 1))
+                # is c²/sqrt(1 − v²/c²) for positive c, v): compared by values.
+                shapes = [s for s, *_ in power_laws(half)]
+                same = any(_proportional(s, model.terms[0].term, dataset) for s in shapes)
+                halves.append(mine if same else frozenset(str(s) for s in shapes))
+            elif strategy.startswith("fit of "):
+                name = strategy[len("fit of "):].split(",")[0]
+                fitted = _transform_fit(name, half, library, half_design, settings, 0.0)
+                halves.append(frozenset() if fitted is None else _structure(fitted[1]))
+            else:
+                halves.append(_structure(fit_library(half, library, settings, started=0.0,
+                                                     timings={}, design=half_design)))
+        except (FitError, LibraryError):
+            halves.append(frozenset())
+    return {"replicated": all(h == mine for h in halves),
+            "halves": [sorted(h) for h in halves]}
+
+
+def _proportional(a: sympy.Expr, b: sympy.Expr, dataset: Dataset) -> bool:
+    """Whether ``a`` is a constant multiple of ``b`` on ``dataset``'s rows (to 1e-6)."""
+    from ._strategies import _evaluate
+
+    va, vb = _evaluate(a, dataset), _evaluate(b, dataset)
+    if va is None or vb is None or np.any(vb == 0):
+        return False
+    ratio = va / vb
+    return bool(np.ptp(ratio) <= 1e-6 * np.max(np.abs(ratio)))
+
+
+def _note_rival_routes(best: Model, best_bic: float, tried: list[tuple[float, Model]],
+                       dataset: Dataset) -> None:
+    """Note on ``best`` the other routes' formulas that score within 2 of it.
+
+    A formula of another shape that predicts the rows differently but scores
+    as well means the data do not decide between them (Kass & Raftery 1995:
+    a BIC difference below 2 is "not worth more than a bare mention").
+    Formulas that predict the same rows to 1e-6 are the same law.
+    """
+    if _exact_enough(best, dataset):
+        return
+    mine = best.predict(dataset.columns)
+    scale = float(np.sqrt(np.mean(mine**2))) or 1.0
+    rivals = []
+    for score, other in tried:
+        if other is best or not score < best_bic + 2:
+            continue
+        with np.errstate(all="ignore"):
+            theirs = other.predict(dataset.columns)
+        if np.all(np.isfinite(theirs)) and np.max(np.abs(theirs - mine)) > 1e-6 * scale:
+            rivals.append(str(other.metrics.get("strategy", "library fit")))
+    if rivals:
+        notes: list[str] = list(best.metrics.get("identifiability") or [])  # type: ignore[call-overload]
+        notes.append(f"{len(rivals)} formula(s) of another shape ({', '.join(rivals)}) score "
+                     "within 2 of it (BIC): the data barely prefer this one")
+        best.metrics["identifiability"] = notes
 
 
 def _exact_enough(model: Model, dataset: Dataset) -> bool:

@@ -24,6 +24,7 @@ import sympy
 from basis_library import as_symbols
 
 from ._data import Dataset
+from ._select import log_comb
 
 __all__ = ["power_laws", "TRANSFORMS"]
 
@@ -72,8 +73,13 @@ def _evaluate(shape: sympy.Expr, dataset: Dataset) -> np.ndarray | None:
     return values
 
 
-def power_laws(dataset: Dataset, max_factors: int = 2) -> list[tuple[sympy.Expr, int]]:
-    """Shapes ``Π xᵢ^aᵢ · Π fₖ(Mₖ)^bₖ`` fitted in log space, with their parameter counts.
+def power_laws(dataset: Dataset, max_factors: int = 2
+               ) -> list[tuple[sympy.Expr, int, float]]:
+    """Shapes ``Π xᵢ^aᵢ · Π fₖ(Mₖ)^bₖ``, their parameter counts and search sizes.
+
+    The search size is ``log C(F, k)`` for k factors picked among F candidate
+    factors (0 for the plain power law): the price of the picking, as the
+    extended BIC charges a library fit.
 
     ``Mₖ`` is a monomial of the inputs with exponents in {−1, 0, 1} (or their
     doubles, up to two inputs) and ``fₖ`` one of ``exp``, ``1 ± M``, ``M − 1``,
@@ -95,11 +101,11 @@ def power_laws(dataset: Dataset, max_factors: int = 2) -> list[tuple[sympy.Expr,
     >>> q1, q2, r = rng.uniform(1, 5, (3, 200))
     >>> data = prepare({"q1": q1, "q2": q2, "r": r, "F": q1 * q2 / (4 * np.pi * r**2)}, "F")
     >>> power_laws(data)
-    [(q1*q2/r**2, 3)]
+    [(q1*q2/r**2, 3, 0.0)]
     >>> rng = np.random.default_rng(0)
     >>> m0, v, c = rng.uniform(1, 5, 300), rng.uniform(1, 2, 300), rng.uniform(3, 10, 300)
     >>> data = prepare({"m0": m0, "v": v, "c": c, "m": m0 / np.sqrt(1 - v**2 / c**2)}, "m")
-    >>> power_laws(data)[-1]
+    >>> power_laws(data)[-1][:2]
     (m0/sqrt(1 - v**2/c**2), 4)
     """
     y = dataset.y
@@ -148,7 +154,7 @@ def power_laws(dataset: Dataset, max_factors: int = 2) -> list[tuple[sympy.Expr,
             if single is not None and [single] not in path:
                 path.append([single])
     symbols = as_symbols(dataset.inputs)
-    shapes: list[tuple[sympy.Expr, int]] = []
+    shapes: list[tuple[sympy.Expr, int, float]] = []
     for columns in path:
         shape = _snapped_shape(np.column_stack([A, features[:, columns]]), b, symbols,
                                [labels[j] for j in columns],
@@ -156,8 +162,9 @@ def power_laws(dataset: Dataset, max_factors: int = 2) -> list[tuple[sympy.Expr,
         if shape is None:
             continue
         shape = -shape if sign < 0 else shape
-        if shape not in [s for s, _ in shapes] and _evaluate(shape, dataset) is not None:
-            shapes.append((shape, X.shape[1] + len(columns)))
+        if shape not in [s for s, *_ in shapes] and _evaluate(shape, dataset) is not None:
+            shapes.append((shape, X.shape[1] + len(columns),
+                           log_comb(all_features.shape[1], len(columns))))
     return shapes
 
 
@@ -326,12 +333,14 @@ def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ..
             return None
         coef, covariance = refined
     se = np.sqrt(np.clip(np.diag(covariance), 0, None))
+    d = len(symbols)
+    if np.any(np.abs(coef[1 + d:]) <= 3 * se[1 + d:]):
+        return None  # a factor whose exponent the data cannot tell from 0 is not in the law
     snapped = [_snap(a, min(max(_MIN_SNAP_TOL, 3 * e), _MAX_SNAP_TOL))
                for a, e in zip(coef[1:], se[1:])]
     if any(f is None for f in snapped):
         return None
     rational = [sympy.Rational(f.numerator, f.denominator) for f in snapped]  # type: ignore[union-attr]
-    d = len(symbols)
     shape = sympy.Mul(*[s**a for s, a in zip(symbols, rational[:d])])
     for (family, e), power in zip(factors, rational[d:]):
         if power == 0:

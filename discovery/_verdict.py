@@ -185,11 +185,18 @@ def _stability(model: Any, n: int, k: int, *, exact: bool, max_terms: int) -> li
         reasons.append("unstable selection: " + ", ".join(
             f"{t.term} kept in {t.inclusion:.0%}" for t in unstable)
             + " of re-selections on half the rows")
+    # A fit of a transformed target is one term on y but has its inner terms' coefficients.
+    k = len(model.info.get("inner_terms") or ()) or k
     if k > term_cap(n, exact):
         reasons.append(f"{k} terms are too many for {n} rows (at most {term_cap(n, exact)})")
     elif k >= max_terms and model.method == "sparse":
         reasons.append(f"it uses {k} terms, the most allowed (max_terms): the law may be "
                        "outside the library")
+    replication = model.metrics.get("replication")
+    if replication and not replication.get("replicated"):
+        chose = "; ".join(" + ".join(h) or "nothing" for h in replication["halves"])
+        reasons.append(f"its terms are not chosen again on each half of the rows (the "
+                       f"halves chose: {chose})")
     # Rival exact fits, a better fit the rows cannot afford, or rivals within 2 of
     # the criterion (:func:`discovery._select.identifiability`): the data do not decide.
     reasons += list(model.metrics.get("identifiability") or [])

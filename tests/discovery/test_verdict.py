@@ -121,3 +121,25 @@ def test_a_genetic_front_is_chosen_by_bic_not_by_the_backends_pick():
              {"complexity": 9, "loss": 9e-5,
               "expression": 3.0 * X**2 + 1e-4 * X**3 - 0.001 * X + 0.0001, "chosen": False}]
     assert pick_from_front(front, dataset) == 3.0 * X**2
+
+
+def test_a_power_law_is_replicated_on_both_halves_and_is_a_law():
+    """Routes the bootstrap does not assess are refitted on each half of the rows."""
+    rng = np.random.default_rng(8)
+    q1, q2, r = rng.uniform(1, 5, (3, 1000))
+    y = q1 * q2 / (4 * np.pi * r**2)
+    y = y + rng.normal(0, 0.01 * np.sqrt(np.mean(y**2)), y.size)
+    model = _fit({"q1": q1, "q2": q2, "r": r, "y": y})
+    assert model.metrics["strategy"] == "power law"
+    assert model.metrics["replication"]["replicated"], model.metrics["replication"]
+    assert model.verdict["status"] == "law", model.verdict
+
+
+def test_terms_that_a_half_of_the_rows_would_not_choose_make_an_approximation():
+    from discovery._verdict import _stability
+
+    model = _fit({"x": np.linspace(1, 3, 40), "y": np.linspace(1, 3, 40) ** 2}, n_bootstrap=0)
+    model.metrics["replication"] = {"replicated": False, "halves": [["x**2"], ["x**2", "x"]]}
+    (reason,) = [r for r in _stability(model, 40, 1, exact=False, max_terms=12)
+                 if "half" in r]
+    assert "x**2 + x" in reason
