@@ -29,7 +29,7 @@ from basis_library import (
 )
 
 from ._assess import FitState, assess
-from ._constants import consistent_with, recognise
+from ._constants import ALPHA, consistent_with
 from ._data import Dataset, prepare
 from ._select import (
     EXACT_RSS,
@@ -319,12 +319,13 @@ def _evaluate(library: Library, dataset: Dataset, settings: _Settings) -> Design
 def _judge(model: Model, dataset: Dataset, settings: _Settings, design: torch.Tensor) -> None:
     """Attach :attr:`Model.verdict`; ``design`` is the library evaluated on the rows."""
     t = time.perf_counter()
+    exact = bool(model.metrics.get("exact_fit")) or _exact_enough(model, dataset)
     signal = None
-    if not _exact_enough(model, dataset):
+    if not exact:
         y = torch.tensor(dataset.y, dtype=design.dtype, device=design.device)
         signal = signal_test(design, y, max_terms=settings.max_terms,
                              random_state=settings.random_state)
-    model.verdict = verdict(model, dataset, signal, max_terms=settings.max_terms,
+    model.verdict = verdict(model, dataset, signal, exact=exact, max_terms=settings.max_terms,
                             random_state=settings.random_state)
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
                              "verdict": time.perf_counter() - t}
@@ -594,13 +595,9 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     ``design`` is the library already evaluated on ``dataset``'s inputs (fits
     of a transformed target reuse it; only y changes).
     """
-    unknown = sorted(s.name for s in library.symbols if s.name not in dataset.columns)
-    if unknown:
-        raise LibraryError(f"The basis uses {', '.join(unknown)}, which are not inputs; "
-                           f"inputs are: {', '.join(dataset.inputs)}.")
     t1 = time.perf_counter()
     if design is None:
-        design = library.evaluate(dataset.columns, device=settings.device)
+        design = _evaluate(library, dataset, settings)
     if design.matrix.shape[1] == 0:
         raise FitError("Every candidate term is non-finite or zero on the data; "
                        "try another basis.")
@@ -700,7 +697,11 @@ def _closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named):  # no
     Also returns, for each coefficient without a claim, the simplest form it
     is consistent with, and how many were kept.
     """
-    forms = [recognise(float(c), float(s), named) for c, s in zip(chosen.coef, chosen.std_error)]
+    # One catalogue scan a coefficient: the simplest form in its window, claimed
+    # where recognise's chance test passes, else only "consistent with".
+    nearest = [consistent_with(float(c), float(s), named)
+               for c, s in zip(chosen.coef, chosen.std_error)]
+    forms = [f if f is not None and f.chance <= ALPHA else None for f in nearest]
     n, k = X.shape[0], len(terms)
     sigma2 = chosen.rss / max(n - k, 1)
     index = torch.as_tensor(list(chosen.support), device=X.device)
@@ -732,7 +733,5 @@ def _closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named):  # no
     final = [f.expr if (f is not None and i in kept) else None for i, f in enumerate(forms)]
     if not math.isfinite(sigma2):
         final = [None] * k
-    consistent = [None if f is not None else consistent_with(float(c), float(s), named)
-                  for f, c, s in zip(final, chosen.coef, chosen.std_error)]
-    return final, [None if c is None else c.expr for c in consistent], sum(
-        f is not None for f in final)
+    consistent = [None if f is not None or c is None else c.expr for f, c in zip(final, nearest)]
+    return final, consistent, sum(f is not None for f in final)

@@ -169,8 +169,8 @@ def power_laws(dataset: Dataset, max_factors: int = 2
 
 
 def _original_scale_fit(Z: np.ndarray, target: np.ndarray, start: np.ndarray
-                        ) -> tuple[np.ndarray, np.ndarray] | None:
-    """``target ≈ exp(Z c)`` by nonlinear least squares from ``start``: (c, its covariance)."""
+                        ) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """``target ≈ exp(Z c)`` by nonlinear least squares from ``start``: c, its covariance, RSS."""
     from scipy.optimize import least_squares
 
     def predict(c: np.ndarray) -> np.ndarray:
@@ -185,9 +185,9 @@ def _original_scale_fit(Z: np.ndarray, target: np.ndarray, start: np.ndarray
         if not np.all(np.isfinite(fit.x)):
             return None
         J = fit.jac
-        dof = max(len(target) - len(fit.x), 1)
-        covariance = np.linalg.pinv(J.T @ J) * float(fit.fun @ fit.fun) / dof
-    return fit.x, covariance
+        rss = float(fit.fun @ fit.fun)
+        covariance = np.linalg.pinv(J.T @ J) * rss / max(len(target) - len(fit.x), 1)
+    return fit.x, covariance, rss
 
 
 def _best_on_original_scale(A: np.ndarray, b: np.ndarray, F: np.ndarray, Z: np.ndarray,
@@ -201,13 +201,8 @@ def _best_on_original_scale(A: np.ndarray, b: np.ndarray, F: np.ndarray, Z: np.n
     for j in [int(j) for j in np.argsort(-gain)[:top] if np.isfinite(gain[j])]:
         start, *_ = np.linalg.lstsq(np.column_stack([A, F[:, j]]), b, rcond=None)
         fit = _original_scale_fit(np.column_stack([Z, all_F[:, j]]), target, start)
-        if fit is None:
-            continue
-        with np.errstate(all="ignore"):
-            rss = float(np.sum((np.exp(np.clip(np.column_stack([Z, all_F[:, j]]) @ fit[0],
-                                               -700, 700)) - target) ** 2))
-        if rss < best_rss:
-            best, best_rss = j, rss
+        if fit is not None and fit[2] < best_rss:
+            best, best_rss = j, fit[2]
     return best
 
 
@@ -316,7 +311,7 @@ def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ..
     ``q1 q2/(4π ε r²)`` at 10% noise. So the exponents are then fitted by
     nonlinear least squares on the original scale, ``target ≈ exp(Z c)``
     (Gauss–Newton from the log-space estimate: the maximum-likelihood fit
-    under Gaussian noise on y, every row used), and snapped within three of
+    under Gaussian noise on y, on every sampled row, whatever its sign), and snapped within three of
     its standard errors (at least 0.001, at most 0.1).
     """
     coef, *_ = np.linalg.lstsq(A, b, rcond=None)
@@ -331,7 +326,7 @@ def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ..
         refined = _original_scale_fit(Z, target, coef)
         if refined is None:
             return None
-        coef, covariance = refined
+        coef, covariance, _ = refined
     se = np.sqrt(np.clip(np.diag(covariance), 0, None))
     d = len(symbols)
     if np.any(np.abs(coef[1 + d:]) <= 3 * se[1 + d:]):

@@ -134,14 +134,14 @@ def residual_structure(columns: list[np.ndarray], y: np.ndarray, residual: np.nd
             "rows": float(len(rows))}
 
 
-def verdict(model: Any, dataset: Any, signal: dict[str, float] | None, *,
+def verdict(model: Any, dataset: Any, signal: dict[str, float] | None, *, exact: bool,
             max_terms: int, random_state: int | None) -> dict[str, Any]:
-    """The verdict on ``model``: ``{"status": ..., "reasons": [...], "evidence": {...}}``."""
-    m = model.metrics
+    """The verdict on ``model``: ``{"status": ..., "reasons": [...], "evidence": {...}}``.
+
+    ``exact``: the model fits at float64's rounding floor (then ``signal`` is unused).
+    """
     n, k = dataset.n, len(model.terms)
     evidence: dict[str, float] = {}
-    exact = bool(m.get("exact_fit")) or float(m.get("mse", 1.0)) * n <= EXACT_RSS * float(
-        dataset.y @ dataset.y)
     if exact:
         reasons = _stability(model, n, k, exact=True, max_terms=max_terms)
         return {"status": "approximation" if reasons else "law",
