@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from basis_library import ParseError, normalise_term, parse_expression
+from basis_library import ParseError, as_symbols, normalise_term, parse_expression
 
 from ._simplify import round_floats, round_significant
 
@@ -122,7 +122,13 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
     named = dict(constants or {})
     named.update(getattr(model, "constants", {}) or {})
     symbols: dict[str, sympy.Symbol] = {}
-    m = _plain(_to_expr(model, symbols, "model"), named, frozenset(positive))
+    raw_model = _to_expr(model, symbols, "model")
+    # The model's inputs name symbols in the truth too: an input called E is
+    # not Euler's number there.
+    symbols = {str(s): s for s in as_symbols(getattr(model, "inputs", None) or [])}
+    symbols.update({s.name: s for s in raw_model.free_symbols  # type: ignore[attr-defined]
+                    if isinstance(s, sympy.Symbol)})
+    m = _plain(raw_model, named, frozenset(positive))
     t = _plain(_to_expr(truth, symbols, "truth"), named, frozenset(positive))
     if significant is not None:
         mr, tr = round_significant(m, significant), t

@@ -21,6 +21,7 @@ from basis_library import (
     Library,
     LibraryError,
     Variable,
+    as_symbols,
     auto_library,
     custom,
     parse_basis,
@@ -386,6 +387,14 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         tried.append((score, alternative))
         if score < best_bic:
             best, best_bic = alternative, score
+    factored = None if _exact_enough(best, dataset) else _best_factored(
+        dataset, library, design, settings, started)
+    if factored is not None:
+        # The exponents of every input were estimated to propose the factor.
+        score = _bic(factored, n, len(dataset.inputs), floor, log_comb(p, len(factored.terms)))
+        tried.append((score, factored))
+        if score < best_bic:
+            best, best_bic = factored, score
     for name, *_ in TRANSFORMS:
         if _exact_enough(best, dataset):
             break
@@ -400,6 +409,52 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         if score < best_bic:
             best, best_bic = inverted, score
     _note_rival_routes(best, best_bic, tried, dataset)
+    return best
+
+
+def _factored_fit(factor: sympy.Expr, dataset: Dataset, library: Library, design: Design,
+                  settings: _Settings, started: float) -> Model | None:
+    """The library fit of y with every column multiplied by the monomial ``factor``."""
+    from ._strategies import _evaluate as values_of
+
+    values = values_of(factor, dataset)
+    if values is None:
+        return None
+    scale = torch.as_tensor(values, dtype=design.matrix.dtype, device=design.matrix.device)
+    scaled = replace(design, matrix=design.matrix * scale[:, None],
+                     terms=tuple(factor * t for t in design.terms))
+    try:
+        model = fit_library(dataset, library, settings, started=started, timings={},
+                            design=scaled)
+    except (FitError, LibraryError):
+        return None
+    model.metrics["strategy"] = f"library times {factor}"
+    model.info["common_factor"] = str(factor)
+    return model
+
+
+def _best_factored(dataset: Dataset, library: Library, design: Design, settings: _Settings,
+                   started: float, also: sympy.Expr | None = None) -> Model | None:
+    """The factored fit (:func:`_factored_fit`) of lowest BIC over the factors
+    proposed for ``dataset`` (and ``also``)."""
+    from ._strategies import common_factors
+
+    factors = common_factors(dataset)
+    if also is not None and also not in factors:
+        factors.append(also)
+    best, best_bic = None, math.inf
+    floor = EXACT_RSS * float(np.mean(dataset.y**2))
+    for factor in factors:
+        fitted = _factored_fit(factor, dataset, library, design, settings, started)
+        if fitted is None:
+            continue
+        # The exponents of every input were estimated to propose the factor.
+        score = _bic(fitted, dataset.n, len(dataset.inputs), floor,
+                     log_comb(len(design.terms), len(fitted.terms)))
+        if score < best_bic:
+            best, best_bic = fitted, score
+        if _exact_enough(fitted, dataset):
+            break
     return best
 
 
@@ -419,6 +474,10 @@ def _transform_fit(name: str, dataset: Dataset, library: Library, design: Design
         root_weight = 1 / np.abs(slope(dataset.y))
     if not (np.all(np.isfinite(z)) and np.all(np.isfinite(root_weight))) or np.ptp(z) == 0:
         return None
+    # The linearisation fails where the noise is comparable to y (1/|2y| for y² grows
+    # without bound as a noisy y nears 0, and a few such rows would steer the fit):
+    # no row weighs more than ten times the median.
+    root_weight = np.minimum(root_weight, 10 * float(np.median(root_weight)))
     root_weight = root_weight / math.sqrt(float(np.mean(root_weight**2)))
     scale = torch.as_tensor(root_weight, dtype=design.matrix.dtype, device=design.matrix.device)
     weighted = replace(design, matrix=design.matrix * scale[:, None])
@@ -475,6 +534,12 @@ def _replication(model: Model, library: Library, design: Design, dataset: Datase
                 shapes = [s for s, *_ in power_laws(half)]
                 same = any(_proportional(s, model.terms[0].term, dataset) for s in shapes)
                 halves.append(mine if same else frozenset(str(s) for s in shapes))
+            elif strategy.startswith("library times "):
+                # Another factor may carry the same terms (G m₁m₂/(r₁r₂) · r₁ is G m₁m₂ · 1/r₂).
+                factored = _best_factored(half, library, half_design, settings, 0.0,
+                                          sympy.sympify(model.info["common_factor"], locals={
+                                              str(s): s for s in as_symbols(dataset.inputs)}))
+                halves.append(frozenset() if factored is None else _structure(factored))
             elif strategy.startswith("fit of "):
                 name = strategy[len("fit of "):].split(",")[0]
                 fitted = _transform_fit(name, half, library, half_design, settings, 0.0)

@@ -53,3 +53,12 @@ def test_positive_domains_let_roots_and_absolute_values_simplify():
     assert not check("sqrt(g)*sqrt(p)/sqrt(r)", "sqrt(g*p/r)").symbolic  # not for any real
     assert check("sqrt(g)*sqrt(p)/sqrt(r)", "sqrt(g*p/r)", positive=["g", "p", "r"]).symbolic
     assert check("Abs(m)*x", "m*x", positive=["m"]).exact
+
+
+def test_an_input_named_like_a_constant_is_that_input_in_the_truth():
+    import sympy
+
+    E, a = sympy.symbols("E a", real=True)
+    # The model's symbol E is an input (energy), so the truth's E is that input too.
+    assert check(E * a / (1 - a / 3), "E*a/(1 - a/3)").exact
+    assert not check(E * a, "2.718281828*a").symbolic

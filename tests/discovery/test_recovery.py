@@ -191,3 +191,55 @@ def test_the_reported_total_covers_every_route_when_the_library_fit_wins(cannon)
     wall = time.perf_counter() - started
     assert "strategy" not in model.metrics  # the library fit won; the other routes were tried
     assert 0.8 * wall < model.info["timings"]["total"] <= wall
+
+
+INNER_SCALE_LAWS = {
+    # Bose-Einstein occupation written with h, not hbar: 1/(2*pi) inside exp.
+    "Planck": ({"h": (1, 5), "w": (1, 5), "T": (1, 5)},
+               lambda d: 1 / (np.exp(d["h"] * d["w"] / (2 * np.pi * d["T"])) - 1),
+               "1/(exp(h*w/(2*pi*T)) - 1)"),
+    "Clausius-Mossotti": ({"E": (1, 5), "a": (0.1, 1), "rho": (0.1, 1)},
+                          lambda d: d["E"] * d["a"] * d["rho"] / (1 - d["a"] * d["rho"] / 3),
+                          "E*a*rho/(1 - a*rho/3)"),
+}
+
+
+@pytest.mark.parametrize("law", list(INNER_SCALE_LAWS))
+def test_constants_inside_a_factor_are_fitted_and_recognised(law):
+    ranges, function, truth = INNER_SCALE_LAWS[law]
+    data = _uniform(np.random.default_rng(4), 1000, **ranges)
+    data["y"] = function(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = discover(data, target="y", device="cpu", n_bootstrap=0)
+    assert check(model, truth, positive=list(ranges)).exact, f"{law}: got {model.expression}"
+    assert model.metrics["strategy"] == "power law"
+
+
+SEPARABLE_LAWS = {
+    "gravity difference": ({"G": (1, 5), "m": (1, 5), "r1": (1, 5), "r2": (1, 5)},
+                           lambda d: d["G"] * d["m"] * (1 / d["r2"] - 1 / d["r1"]),
+                           "G*m*(1/r2 - 1/r1)"),
+    "heat flow": ({"A": (1, 5), "k": (1, 5), "T1": (1, 5), "T2": (1, 5), "d": (1, 5)},
+                  lambda d: d["A"] * d["k"] * (d["T2"] - d["T1"]) / d["d"],
+                  "A*k*(T2 - T1)/d"),
+    "dipole potential": ({"p": (1, 5), "theta": (1, 3), "eps": (1, 5), "r": (1, 5)},
+                         lambda d: d["p"] * np.cos(d["theta"]) / (4 * np.pi * d["eps"] * d["r"]**2),
+                         "p*cos(theta)/(4*pi*eps*r**2)"),
+}
+
+
+@pytest.mark.parametrize("law", list(SEPARABLE_LAWS))
+def test_a_factor_common_to_every_term_is_found_under_noise(law):
+    ranges, function, truth = SEPARABLE_LAWS[law]
+    rng = np.random.default_rng(5)
+    data = _uniform(rng, 1000, **ranges)
+    y = function(data)
+    data["y"] = y + 0.01 * np.sqrt(np.mean(y**2)) * rng.normal(size=y.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = discover(data, target="y", device="cpu", n_bootstrap=0)
+    assert check(model, truth, significant=3, positive=list(ranges)).symbolic, \
+        f"{law}: got {model.expression}"
+    assert model.metrics["strategy"].startswith("library times")
+    assert model.verdict["status"] == "law", model.verdict["reasons"]
