@@ -150,10 +150,10 @@ def power_laws(dataset: Dataset, max_factors: int = 2
         if not exact:
             # Under noise the log-space gains are biased (rows near zero dominate
             # them); the single factor that best fits y itself is tried too.
-            single = _best_on_original_scale(A, b, features, Z, all_features, sign * y[sample],
-                                             labels, np.abs(X[sample]))
-            if single is not None and [single] not in path:
-                path.append([single])
+            for single in _best_on_original_scale(A, b, features, Z, all_features,
+                                                  sign * y[sample], labels, np.abs(X[sample])):
+                if [single] not in path:
+                    path.append([single])
     symbols = as_symbols(dataset.inputs)
     shapes: list[tuple[sympy.Expr, int, float]] = []
     for columns in path:
@@ -340,20 +340,23 @@ def _scaled(columns: list[int], labels: list[tuple[int, tuple[int, ...]]], first
 def _best_on_original_scale(A: np.ndarray, b: np.ndarray, F: np.ndarray, Z: np.ndarray,
                             all_F: np.ndarray, target: np.ndarray,
                             labels: list[tuple[int, tuple[int, ...]]], absX: np.ndarray,
-                            top: int = 20) -> int | None:
+                            top: int = 20) -> list[int]:
     """Of the ``top`` single factors by log-space gain, the one whose nonlinear
-    least-squares fit on the original scale (with its inner scale) leaves the least RSS."""
+    least-squares fit on the original scale leaves the least RSS, and the one
+    that does with its inner scale fitted too (a scale lets a flexible factor
+    fit noise, so the factor best without one is kept as well)."""
     if F.shape[1] == 0:
-        return None
+        return []
     gain = _single_gains(A, b, F)[2]
-    best, best_rss = None, math.inf
+    best = [(math.inf, -1), (math.inf, -1)]
     for j in [int(j) for j in np.argsort(-gain)[:top] if np.isfinite(gain[j])]:
         start, *_ = np.linalg.lstsq(np.column_stack([A, F[:, j]]), b, rcond=None)
-        fit = _original_scale_fit(np.column_stack([Z, all_F[:, j]]), target, start,
-                                  _scaled([j], labels, Z.shape[1], absX))
-        if fit is not None and fit[2] < best_rss:
-            best, best_rss = j, fit[2]
-    return best
+        scaled = _scaled([j], labels, Z.shape[1], absX)
+        for which, scales in enumerate(((), scaled) if scaled else ((),)):
+            fit = _original_scale_fit(np.column_stack([Z, all_F[:, j]]), target, start, scales)
+            if fit is not None and fit[2] < best[which][0]:
+                best[which] = (fit[2], j)
+    return list(dict.fromkeys(j for _, j in best if j >= 0))
 
 
 def _fits_exactly(A: np.ndarray, b: np.ndarray) -> bool:
