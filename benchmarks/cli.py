@@ -24,9 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--inputs", help="comma-separated input columns (for a file)")
     bench.add_argument("--extrapolate", metavar="COL",
                        help="also train on the low 80%% of COL and test on the rest")
-    bench.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    bench.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                       help="where the fits run (default auto: CUDA if present)")
     bench.add_argument("--n", type=int, default=1000, help="shots (cannon; default 1000)")
-    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--seed", type=int, default=0,
+                       help="random seed of a cannon or file run (default 0; feynman and "
+                            "nguyen take --seeds)")
     bench.add_argument("--out", default="benchmark-out", help="output folder")
     bench.add_argument("--sizes", help="sample efficiency: shot counts, e.g. 30,100,300,1000")
     bench.add_argument("--repeats", type=int, default=3, help="seeds per size (default 3)")

@@ -96,15 +96,26 @@ def _constants(text: str | None) -> dict[str, float]:
     return out
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("discovery-sr")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        return "(not installed)"
+
+
 def build_parser() -> _Parser:
     parser = _Parser(prog="discover", description="Find the formula behind the data.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     demo = sub.add_parser("demo", help="recover the cannon law from built-in data")
     demo.set_defaults(handler=_demo)
     demo.add_argument("--n", type=int, default=1000, help="number of shots (default 1000)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    demo.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    demo.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                      help="where the fit runs (default auto: CUDA if present)")
 
     fit = sub.add_parser("fit", help="fit a CSV/Parquet file")
     fit.set_defaults(handler=_fit)
@@ -116,7 +127,8 @@ def build_parser() -> _Parser:
                           "or @FILE of terms (default: auto)")
     fit.add_argument("--constants", help="named constants to recognise, e.g. g=9.81")
     fit.add_argument("--method", default="sparse", choices=["sparse", "operon", "gplearn", "pysr"],
-                     help="sparse basis fit (default), or genetic search with Operon or PySR")
+                     help="sparse basis fit (default), or genetic search with Operon, gplearn "
+                          "or PySR")
     fit.add_argument("--time-limit", type=float, metavar="S",
                      help="seconds for a genetic search (default 20 Operon, 60 PySR)")
     fit.add_argument("--max-evaluations", type=int, metavar="N",
@@ -145,10 +157,15 @@ def build_parser() -> _Parser:
                      help="level of the coefficient intervals (default 0.95)")
     fit.add_argument("--report", metavar="DIR",
                      help="write summary.md, terms.csv, model.json and the diagnostic pictures")
-    fit.add_argument("--max-terms", type=int, default=12)
-    fit.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--json", metavar="OUT", help="write the model as JSON to OUT")
+    fit.add_argument("--max-terms", type=int, default=12, metavar="K",
+                     help="the most terms a model may have (default 12)")
+    fit.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                     help="where the design matrix is evaluated and searched (default auto: "
+                          "CUDA if present)")
+    fit.add_argument("--seed", type=int, default=0,
+                     help="random seed for splits, resamples and genetic searches (default 0)")
+    fit.add_argument("--json", metavar="OUT",
+                     help="write the model as JSON to OUT ('-': to stdout, alone)")
     fit.add_argument("--latex", action="store_true", help="print only the LaTeX formula")
     fit.add_argument("--truth", help="check the result against this formula")
     imp = sub.add_parser("import-pysr", help="read a finished PySR run's hall_of_fame.csv")
@@ -158,8 +175,10 @@ def build_parser() -> _Parser:
     imp.add_argument("--target", help="target column of --data")
     imp.add_argument("--inputs", help="comma-separated input columns of --data")
     imp.add_argument("--constants", help="named constants to recognise, e.g. g=9.81")
-    imp.add_argument("--no-polish", action="store_true")
-    imp.add_argument("--json", metavar="OUT", help="write the model as JSON to OUT")
+    imp.add_argument("--no-polish", action="store_true",
+                     help="keep PySR's expression as found (no snapping or refit)")
+    imp.add_argument("--json", metavar="OUT",
+                     help="write the model as JSON to OUT ('-': to stdout, alone)")
     imp.add_argument("--latex", action="store_true", help="print only the LaTeX formula")
     imp.add_argument("--truth", help="check the result against this formula")
     imp.add_argument("--plot", metavar="PNG", help="write the Pareto front as a picture")
@@ -329,7 +348,10 @@ def _finish(model, args: argparse.Namespace, constants: dict[str, float]) -> int
     if args.truth:
         result = check(model, args.truth, constants=constants)
         object.__setattr__(result, "truth_text", args.truth)
-    if args.json:
+    if args.json == "-":
+        # The JSON alone on stdout, for pipes (as --latex prints the formula alone).
+        sys.stdout.write(model.to_json())
+    elif args.json:
         try:
             model.save(args.json)
         except OSError as exc:
@@ -345,7 +367,7 @@ def _finish(model, args: argparse.Namespace, constants: dict[str, float]) -> int
         written = write_report(model, args.report)
     if args.latex:
         print(model.latex())
-    else:
+    elif args.json != "-":
         _report(model, result)
         if args.json:
             print(f"Saved:          {args.json}")

@@ -329,8 +329,12 @@ class Model:
     def save(self, path: str | Path) -> Path:
         """Write the model as JSON; :func:`discovery.load` reads it back."""
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2, default=_json_default) + "\n")
+        path.write_text(self.to_json())
         return path
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON text, what :meth:`save` writes."""
+        return json.dumps(self.to_dict(), indent=2, default=_json_default) + "\n"
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Model:

@@ -94,7 +94,13 @@ def write_report(model: Model, directory: str | Path) -> list[Path]:
     except OSError as exc:
         raise DataError(f"Cannot create the report folder {str(out)!r}: {exc.strerror}.") from exc
     written = [model.save(out / "model.json")]
-    rows = terms_rows(model)
+    rows = []
+    for term, row in zip(model.terms, terms_rows(model)):
+        # Numbers a spreadsheet can read: the interval as two columns, not text.
+        row = {k: v for k, v in row.items() if k != "interval"}
+        low, high = term.interval if term.interval is not None else ("", "")
+        rows.append({**row, "low": f"{low:.6g}" if low != "" else "",
+                     "high": f"{high:.6g}" if high != "" else ""})
     with open(out / "terms.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["term"])
         writer.writeheader()

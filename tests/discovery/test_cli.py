@@ -135,3 +135,30 @@ def test_frame_with_odd_column_names_still_fits():
     frame = cannon_data(n=200).rename(columns={"v": "speed (m/s)"})
     model = discover(pd.DataFrame(frame), target="s")
     assert "speed__m_s_" in model.inputs
+
+
+def test_version_and_json_on_stdout(capsys, csv, tmp_path, monkeypatch):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("discover ")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, "fit", str(csv), "--target", "s", "--json", "-",
+                          "--bootstrap", "0", "--device", "cpu")
+    assert code == 0, err
+    assert json.loads(out)["target"] == "s"  # stdout is the JSON alone
+    assert not (tmp_path / "-").exists()
+
+
+def test_every_option_has_help_and_method_lists_every_backend():
+    import argparse
+
+    from discovery.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [(name, a.option_strings) for name, sub in commands.choices.items()
+               for a in sub._actions if not a.help]
+    assert missing == []
+    method = next(a for a in commands.choices["fit"]._actions if "--method" in a.option_strings)
+    assert all(backend in method.help for backend in ("Operon", "gplearn", "PySR"))

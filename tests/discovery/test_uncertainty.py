@@ -196,6 +196,8 @@ def test_report_writes_table_and_pictures(cannon, tmp_path, capsys):
     assert all((out / n).stat().st_size > 1000 for n in names if n.endswith(".png"))
     table = pd.read_csv(out / "terms.csv")
     assert list(table["term"]) == ["v**2*sin(2*theta)"] and table["inclusion"][0] >= 0.95
+    # The interval as numbers: low < coefficient < high, readable by a spreadsheet.
+    assert "interval" not in table and table["low"][0] < table["coefficient"][0] < table["high"][0]
     assert "\\pm" in (out / "summary.md").read_text()
 
 
