@@ -420,7 +420,7 @@ def _factored_fit(factor: sympy.Expr, dataset: Dataset, library: Library, design
     values = values_of(factor, dataset)
     if values is None:
         return None
-    scale = torch.as_tensor(values, dtype=design.matrix.dtype, device=design.matrix.device)
+    scale = torch.tensor(np.array(values), dtype=design.matrix.dtype, device=design.matrix.device)
     scaled = replace(design, matrix=design.matrix * scale[:, None],
                      terms=tuple(factor * t for t in design.terms))
     try:

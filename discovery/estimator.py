@@ -92,8 +92,15 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
         self.verdict_ = self.model_.verdict.get("status")
         return self
 
-    def predict(self, X: object, return_std: bool = False) -> Any:
-        """Predictions, and with ``return_std`` the standard deviation of a new observation."""
+    def predict(self, X: object, return_std: bool = False,
+                interval: float | None = None) -> Any:
+        """Predictions; the same contract as :meth:`Model.predict`.
+
+        ``return_std`` adds the standard deviation of a new observation and
+        ``interval`` (a level such as 0.95) the limits of its prediction
+        interval: an ndarray, or ``(prediction, std)``, ``(prediction, lower,
+        upper)`` or ``(prediction, std, lower, upper)``.
+        """
         check_is_fitted(self)
         X_arr = validate_data(self, X, reset=False, dtype=np.float64)
-        return self.model_.predict(X_arr, return_std=return_std)
+        return self.model_.predict(X_arr, return_std=return_std, interval=interval)

@@ -32,3 +32,18 @@ def test_fit_does_not_change_parameters():
     X = rng.uniform(1, 2, (50, 2))
     est.fit(X, X[:, 0] * 2.0)
     assert est.get_params() == before
+
+
+def test_predict_has_the_model_contract():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(1, 2, (200, 2))
+    y = 3 * X[:, 0] * X[:, 1] + 0.01 * rng.normal(size=200)
+    est = SparseSymbolicRegressor(n_bootstrap=0).fit(X, y)
+    prediction, std = est.predict(X[:5], return_std=True)
+    assert prediction.shape == std.shape == (5,) and np.all(std > 0)
+    four = est.predict(X[:5], return_std=True, interval=0.95)
+    three = est.predict(X[:5], interval=0.95)
+    assert len(four) == 4 and len(three) == 3
+    for mine, models in zip(four, est.model_.predict(X[:5], return_std=True, interval=0.95)):
+        np.testing.assert_array_equal(mine, models)  # the same numbers, not just the same shape
+    assert np.all(three[1] < prediction) and np.all(prediction < three[2])
