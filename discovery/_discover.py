@@ -210,6 +210,25 @@ def discover(
         raise FitError(f"n_bootstrap must be a non-negative integer; got {n_bootstrap!r}.")
     if not 0 < confidence < 1:
         raise FitError(f"confidence must be between 0 and 1; got {confidence!r}.")
+    # Every parameter is checked before any work (scikit-learn's rule), so a
+    # bad one fails at once, not after a minute of fitting.
+    if isinstance(cv_folds, bool) or not isinstance(cv_folds, (int, np.integer)) or cv_folds < 2:
+        raise FitError(f"cv_folds must be an integer of at least 2; got {cv_folds!r}.")
+    if not (isinstance(validation_fraction, (int, float)) and 0 < validation_fraction < 1):
+        raise FitError(f"validation_fraction must be between 0 and 1 (the share of rows held "
+                       f"out); got {validation_fraction!r}.")
+    if time_limit is not None and not (isinstance(time_limit, (int, float))
+                                       and math.isfinite(time_limit) and time_limit > 0):
+        raise FitError(f"time_limit must be a positive number of seconds or None; "
+                       f"got {time_limit!r}.")
+    if max_evaluations is not None and (
+            isinstance(max_evaluations, bool)
+            or not isinstance(max_evaluations, (int, np.integer)) or max_evaluations < 1):
+        raise FitError(f"max_evaluations must be a positive integer; got {max_evaluations!r}.")
+    if random_state is not None and (isinstance(random_state, bool)
+                                     or not isinstance(random_state, (int, np.integer))):
+        raise FitError(f"random_state must be an integer or None; got {random_state!r}.")
+    torch_device = resolve_device(device)
     named = dict(constants or {})
     hints = {v.name: v for v in (inputs or []) if isinstance(v, Variable)}
     names = None if inputs is None else [v.name if isinstance(v, Variable) else v
@@ -225,7 +244,8 @@ def discover(
     if split_on is not None and split_on not in dataset.inputs:
         raise FitError(f"split_on={split_on!r} is not an input; inputs are: "
                        f"{', '.join(dataset.inputs)}.")
-    torch_device = resolve_device(device)
+    if selection in ("kfold", "cv") and cv_folds > dataset.n:
+        raise FitError(f"cv_folds={cv_folds} is more folds than the {dataset.n} rows.")
     validation = selection if selection in VALIDATIONS else (
         "extrapolation" if split_on is not None and selection != "cv" else "kfold")
     settings = _Settings(solver=solver, selection=selection, max_terms=max_terms,
@@ -238,9 +258,6 @@ def discover(
 
         options = dict(backend_options or {})
         if max_evaluations is not None:
-            if not isinstance(max_evaluations, (int, np.integer)) or max_evaluations < 1:
-                raise FitError(f"max_evaluations must be a positive integer; "
-                               f"got {max_evaluations!r}.")
             if method == "gplearn":
                 raise FitError("max_evaluations is not available for gplearn; "
                                "bound it with time_limit or backend_options={'generations': N}.")
