@@ -5,14 +5,7 @@ Importing this package has no side effects.
 
 from ._compile import resolve_device
 from ._parse import FUNCTIONS, parse_expression
-from .errors import (
-    BackendUnavailable,
-    DataError,
-    DiscoveryError,
-    FitError,
-    LibraryError,
-    ParseError,
-)
+from .errors import DiscoveryError, LibraryError, ParseError
 from .generators import (
     UNARY_MAPS,
     auto_library,
@@ -28,12 +21,9 @@ from .spec import parse_basis
 from .variables import Variable, as_symbols
 
 __all__ = [
-    "BackendUnavailable",
-    "DataError",
     "Design",
     "DiscoveryError",
     "FUNCTIONS",
-    "FitError",
     "Library",
     "LibraryError",
     "ParseError",

@@ -1,19 +1,15 @@
-"""The project's exception classes, in one place.
+"""The errors of building and parsing candidate terms, and the base of every error.
 
 Every error a user can cause derives from :class:`DiscoveryError`; the CLI turns
-these into one line on stderr and exit code 2.
+these into one line on stderr and exit code 2. The fitting engine's own errors
+(bad data, a fit that cannot be made, a missing backend) are in
+:mod:`discovery.errors`, which re-exports these: the one module to import
+errors from.
 """
 
 from __future__ import annotations
 
-__all__ = [
-    "DiscoveryError",
-    "ParseError",
-    "LibraryError",
-    "DataError",
-    "FitError",
-    "BackendUnavailable",
-]
+__all__ = ["DiscoveryError", "ParseError", "LibraryError"]
 
 
 class DiscoveryError(Exception):
@@ -26,15 +22,3 @@ class ParseError(DiscoveryError, ValueError):
 
 class LibraryError(DiscoveryError, ValueError):
     """A basis library cannot be built or evaluated as asked."""
-
-
-class DataError(DiscoveryError, ValueError):
-    """The data given to a fit is missing, malformed or too small."""
-
-
-class FitError(DiscoveryError, RuntimeError):
-    """A fit could not produce a model."""
-
-
-class BackendUnavailable(DiscoveryError, ImportError):
-    """An optional backend (PySR, Operon, plotting) is not installed or cannot run."""

@@ -4,15 +4,6 @@ Importing this package has no side effects: no Julia, no printing, no logging
 handlers.
 """
 
-from basis_library.errors import (
-    BackendUnavailable,
-    DataError,
-    DiscoveryError,
-    FitError,
-    LibraryError,
-    ParseError,
-)
-
 from ._check import CheckResult, check
 from ._constants import ClosedForm, consistent_with, recognise
 from ._data import Dataset, prepare, read_table
@@ -20,6 +11,14 @@ from ._discover import METHODS, SOLVERS, discover
 from ._pysr import from_pysr, read_hall_of_fame
 from ._simplify import simplify_expression
 from .datasets import CANNON_TRUTH, cannon_data
+from .errors import (
+    BackendUnavailable,
+    DataError,
+    DiscoveryError,
+    FitError,
+    LibraryError,
+    ParseError,
+)
 from .estimator import SparseSymbolicRegressor
 from .model import Model, ModelTerm, load
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from basis_library import FitError
+from .errors import FitError
 
 __all__ = ["ALPHA", "ClosedForm", "candidate_table", "chance_matches", "consistent_with",
            "recognise"]

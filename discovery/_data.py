@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from basis_library import DataError
-
 from ._optional import optional_import
+from .errors import DataError
 
 __all__ = ["Dataset", "prepare", "read_table", "MIN_ROWS"]
 

@@ -17,7 +17,6 @@ from scipy import stats
 
 from basis_library import (
     Design,
-    FitError,
     Library,
     LibraryError,
     Variable,
@@ -49,6 +48,7 @@ from ._select import (
 from ._simplify import simplify_expression
 from ._sparse import candidate_supports, scale_columns
 from ._verdict import signal_test, verdict
+from .errors import FitError
 from .model import Model, ModelTerm
 
 __all__ = ["discover", "METHODS", "SOLVERS"]

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import sympy
 
-from basis_library import FitError, Library, as_symbols, normalise_term, term_complexity
+from basis_library import Library, as_symbols, normalise_term, term_complexity
 
 from ._constants import recognise
+from .errors import FitError
 from .model import Model, ModelTerm
 
 if TYPE_CHECKING:

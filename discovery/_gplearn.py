@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 import sympy
 
-from basis_library import FitError
-
 from ._genetic import GeneticResult
 from ._optional import optional_import
+from .errors import FitError
 
 __all__ = ["run_gplearn", "GPLEARN_DEFAULTS", "program_to_sympy"]
 

@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 import sympy
 
-from basis_library import FitError, parse_expression
+from basis_library import parse_expression
 
 from ._genetic import GeneticResult
 from ._optional import optional_import
+from .errors import FitError
 
 __all__ = ["run_operon", "OPERON_DEFAULTS"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from basis_library.errors import BackendUnavailable
+from .errors import BackendUnavailable
 
 __all__ = ["optional_import"]
 

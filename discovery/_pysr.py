@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 import sympy
 
-from basis_library import BackendUnavailable, DataError, FitError, ParseError, parse_expression
+from basis_library import ParseError, parse_expression
 
 from ._genetic import GeneticResult
+from .errors import BackendUnavailable, DataError, FitError
 
 __all__ = ["run_pysr", "read_hall_of_fame", "find_julia", "PYSR_DEFAULTS", "pysr_best"]
 

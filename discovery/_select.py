@@ -14,9 +14,10 @@ import numpy as np
 import sympy
 import torch
 
-from basis_library import FitError, term_complexity
+from basis_library import term_complexity
 
 from ._sparse import refit
+from .errors import FitError
 
 __all__ = ["Candidate", "score_candidates", "choose", "ebic", "pareto_front", "backward_prune",
            "small_sample", "term_cap", "identifiability", "log_comb", "EXACT_RSS",

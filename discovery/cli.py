@@ -13,10 +13,9 @@ import warnings
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
-from basis_library.errors import DiscoveryError
-
 from ._discover import SOLVERS
 from ._select import SELECTIONS
+from .errors import DiscoveryError
 
 __all__ = ["main"]
 

@@ -15,8 +15,10 @@ import pandas as pd
 import sympy
 import torch
 
-from basis_library import DataError, FitError, ParseError, as_symbols, parse_expression
+from basis_library import ParseError, as_symbols, parse_expression
 from basis_library._compile import compile_numpy, compile_torch
+
+from .errors import DataError, FitError
 
 __all__ = ["Model", "ModelTerm", "load", "plus_minus", "FORMAT"]
 

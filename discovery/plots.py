@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from basis_library import FitError
-
 from ._optional import optional_import
+from .errors import FitError
 
 __all__ = ["figure", "plot_pareto", "plot_complexity", "plot_path", "plot_inclusion"]
 

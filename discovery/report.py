@@ -11,8 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from basis_library import DataError
-
+from .errors import DataError
 from .model import Model, plus_minus
 
 __all__ = ["write_report", "terms_rows", "constant_lines", "selection_lines"]
@@ -84,9 +83,8 @@ def write_report(model: Model, directory: str | Path) -> list[Path]:
     list of Path
         The files written.
     """
-    from basis_library import FitError
-
     from . import plots
+    from .errors import FitError
 
     out = Path(directory)
     try:
