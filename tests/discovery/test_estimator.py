@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from discovery import SparseSymbolicRegressor
@@ -8,6 +9,8 @@ from discovery import SparseSymbolicRegressor
 EXPECTED_FAILED: dict[str, str] = {}
 
 
+# About 50 fits: slow, so a quick local run (-m "not slow") leaves them out.
+@pytest.mark.slow
 @parametrize_with_checks([SparseSymbolicRegressor()],
                          expected_failed_checks=lambda est: EXPECTED_FAILED)
 def test_scikit_learn_contract(estimator, check):

@@ -95,11 +95,11 @@ def test_operon_returns_the_same_model_object(tmp_path):
 def test_operon_evaluation_budget_ends_the_search_early():
     rng = np.random.default_rng(0)
     d = rng.uniform(1, 10, 200)
-    started = time.perf_counter()
     model = discover({"d": d, "y": 70 * d}, target="y", method="operon", time_limit=30,
                      max_evaluations=2000, device="cpu")
-    assert time.perf_counter() - started < 15
     assert model.info["operon_params"]["max_evaluations"] == 2000
+    # The budget, not the 30 s limit, ended the search (Operon's own clock).
+    assert model.info["backend_seconds"] < 30
 
 
 @needs_operon
@@ -209,9 +209,12 @@ def test_pysr_without_pysr_or_julia_fails_fast_with_what_to_install(monkeypatch,
     monkeypatch.setattr(module, "find_julia", lambda: None)
     data = tmp_path / "c.csv"
     cannon_data(50).to_csv(data, index=False)
-    started = time.perf_counter()
+
+    def no_worker(*args, **kwargs):
+        raise AssertionError("a PySR worker was started without Julia")
+
+    monkeypatch.setattr(module.subprocess, "run", no_worker)
     code = main(["fit", str(data), "--target", "s", "--method", "pysr"])
-    assert time.perf_counter() - started < 10
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1

@@ -1,7 +1,6 @@
 """gplearn behind the same Model: translation of its programs, the time limit, errors."""
 
 import importlib.util
-import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -39,12 +38,11 @@ def test_gplearns_model_predicts_what_gplearn_predicted():
     rng = np.random.default_rng(0)
     x, z = rng.uniform(1, 5, (2, 300))
     y = x * z + np.sin(x)
-    started = time.perf_counter()
     model = discover({"x": x, "z": z, "y": y}, target="y", method="gplearn", time_limit=3,
                      polish=False, random_state=2, device="cpu")
-    assert time.perf_counter() - started < 20  # one generation past the limit at most
     assert model.method == "gplearn" and model.info["backend"] == "gplearn"
-    assert model.info["generations"] >= 1
+    # The time limit, not the generation cap, ended the search.
+    assert 1 <= model.info["generations"] < 10_000
     gplearn_mse = model.pareto["error"].iloc[0]  # from gplearn's own predict()
     np.testing.assert_allclose(model.metrics["mse"], gplearn_mse, rtol=1e-6, atol=1e-12)
 
