@@ -294,6 +294,8 @@ def _collinear_pairs(M: torch.Tensor, terms: Sequence[sympy.Expr],
 
     Unit-normalised, sign-fixed columns that coincide have the same projection
     onto a random direction, so only neighbours in sorted order are compared.
+    The direction is fixed (seed 0), not the caller's random_state: it is a
+    numerical device, and which pairs coincide does not depend on it.
     """
     n, p = M.shape
     if p < 2:

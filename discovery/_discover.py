@@ -391,7 +391,7 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
     if _exact_enough(model, dataset):
         return model
     tried = [(best_bic, model)]
-    for shape, n_exponents, search in power_laws(dataset):
+    for shape, n_exponents, search in power_laws(dataset, random_state=settings.random_state):
         if _exact_enough(best, dataset):
             break
         try:
@@ -548,7 +548,7 @@ def _replication(model: Model, library: Library, design: Design, dataset: Datase
             if strategy == "power law":
                 # The same law may come back spelled otherwise (c³/(v·sqrt(c²/v² − 1))
                 # is c²/sqrt(1 − v²/c²) for positive c, v): compared by values.
-                shapes = [s for s, *_ in power_laws(half)]
+                shapes = [s for s, *_ in power_laws(half, random_state=settings.random_state)]
                 same = any(_proportional(s, model.terms[0].term, dataset) for s in shapes)
                 halves.append(mine if same else frozenset(str(s) for s in shapes))
             elif strategy.startswith("library times "):

@@ -182,7 +182,8 @@ def pysr_best(complexity: list[int], loss: list[float]) -> int:
 
 def from_pysr(path: str | Path, data: object = None, target: object = None,
               inputs: list[str] | None = None, *, polish: bool = True,
-              constants: dict[str, float] | None = None) -> Any:
+              constants: dict[str, float] | None = None,
+              random_state: int | None = 0) -> Any:
     """A Model from a finished PySR run's ``hall_of_fame.csv``, without Julia.
 
     Parameters
@@ -197,6 +198,8 @@ def from_pysr(path: str | Path, data: object = None, target: object = None,
         With data: refit the chosen equation's terms with the sparse engine.
     constants
         Named constants to recognise when polishing.
+    random_state
+        Seed of the polishing fit, as in :func:`discovery.discover`.
 
     Returns
     -------
@@ -246,6 +249,6 @@ def from_pysr(path: str | Path, data: object = None, target: object = None,
 
     settings = _Settings(solver="auto", selection="bic", max_terms=12, cv_folds=5,
                          constants=dict(constants or {}), simplify=True,
-                         device=resolve_device("auto"), random_state=0)
+                         device=resolve_device("auto"), random_state=random_state)
     return polish_model(best["expression"], dataset, settings, method="pysr", front=front,
                         info=info, started=started)

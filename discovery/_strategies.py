@@ -73,7 +73,7 @@ def _evaluate(shape: sympy.Expr, dataset: Dataset) -> np.ndarray | None:
     return values
 
 
-def power_laws(dataset: Dataset, max_factors: int = 2
+def power_laws(dataset: Dataset, max_factors: int = 2, random_state: int | None = 0
                ) -> list[tuple[sympy.Expr, int, float]]:
     """Shapes ``Π xᵢ^aᵢ · Π fₖ(Mₖ)^bₖ``, their parameter counts and search sizes.
 
@@ -89,7 +89,8 @@ def power_laws(dataset: Dataset, max_factors: int = 2
     chosen greedily (the largest drop in log-space RSS), up to ``max_factors``,
     and, for two, also as the best pair among the 40 best single factors; each
     of these factor sets whose exponents all snap to small rationals is
-    returned, the plain power law first. Empty where an input changes sign or
+    returned, the plain power law first. Past 2,000 rows, a random 2,000 of
+    them (drawn with ``random_state``) are fitted. Empty where an input changes sign or
     fewer than 60% of the targets share one sign (rows of the other sign,
     noise about zero, are left out of the log-space fit).
 
@@ -119,7 +120,8 @@ def power_laws(dataset: Dataset, max_factors: int = 2
         return []
     sample = np.arange(len(y))
     if len(sample) > _MAX_ROWS:
-        sample = np.sort(np.random.default_rng(0).choice(sample, _MAX_ROWS, replace=False))
+        sample = np.sort(np.random.default_rng(random_state).choice(sample, _MAX_ROWS,
+                                                                     replace=False))
     rows = keep[sample]  # the sampled rows the log-space fit can use
     # Weighted by |y|: log-space residuals are relative errors, so this is the
     # linearisation of least squares on the original scale (noise on y, not log y).
