@@ -24,8 +24,31 @@ from .library import Library
 
 __all__ = ["parse_basis"]
 
-_GENERATORS = {"poly": monomials, "monomials": monomials, "fourier": fourier, "unary": unary,
-               "custom": custom}
+def _poly(variables: list[str], args: list[Any], kwargs: dict[str, Any]) -> Library:
+    return monomials(variables, *args, **kwargs) if args or "degree" in kwargs else \
+        monomials(variables, 2, **kwargs)
+
+
+def _fourier(variables: list[str], args: list[Any], kwargs: dict[str, Any]) -> Library:
+    return fourier(variables, *args, **kwargs) if args or "harmonics" in kwargs else \
+        fourier(variables, 1, **kwargs)
+
+
+def _unary(variables: list[str], args: list[Any], kwargs: dict[str, Any]) -> Library:
+    # unary(x, "log") means the one map; unary(x, ["log", "inv"]) a list of them.
+    if args and isinstance(args[0], str):
+        args = [[args[0]], *args[1:]]
+    return unary(variables, *args, **kwargs)
+
+
+def _custom(variables: list[str], args: list[Any], kwargs: dict[str, Any]) -> Library:
+    return custom(*[str(a) for a in args], **kwargs)
+
+
+#: The generators a spec may call: name → builder(variables, positional, keyword).
+#: One lookup; an unknown name fails with the choices (and a near miss).
+_GENERATORS = {"poly": _poly, "monomials": _poly, "fourier": _fourier, "unary": _unary,
+               "custom": _custom}
 
 
 def parse_basis(spec: str, data: Mapping[str, np.ndarray], inputs: list[str]) -> Library:
@@ -97,16 +120,7 @@ class _Interpreter:
         others: list[Any] = [self.value(a) for a in node.args if not isinstance(a, ast.Name)]
         kwargs: dict[str, Any] = {k.arg: self.value(k.value) for k in node.keywords if k.arg}
         try:
-            if name == "custom":
-                return custom(*[str(o) for o in others])
-            variables = names or self.inputs
-            if name in ("poly", "monomials"):
-                degree = kwargs.pop("degree", others[0] if others else 2)
-                return monomials(variables, degree, **kwargs)
-            if name == "fourier":
-                harmonics = kwargs.pop("harmonics", others[0] if others else 1)
-                return fourier(variables, harmonics, **kwargs)
-            return unary(variables, **kwargs)
+            return _GENERATORS[name](names or self.inputs, others, kwargs)
         except TypeError as exc:
             raise self.fail(f"bad arguments to {name}: {exc}") from exc
 
