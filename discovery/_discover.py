@@ -29,6 +29,7 @@ from basis_library import (
 )
 
 from ._assess import FitState, assess
+from ._backends import BACKENDS, backend
 from ._constants import ALPHA, consistent_with
 from ._data import Dataset, prepare
 from ._select import (
@@ -55,7 +56,8 @@ __all__ = ["discover", "METHODS", "SOLVERS"]
 
 log = logging.getLogger(__name__)
 
-METHODS = ("sparse", "operon", "gplearn", "pysr")
+#: The sparse engine, then every genetic backend of :data:`~discovery._backends.BACKENDS`.
+METHODS = ("sparse", *BACKENDS)
 PRUNE_BEST = 5
 SOLVERS = ("auto", "greedy", "lasso", "stlsq", "subset")
 
@@ -229,6 +231,8 @@ def discover(
                                      or not isinstance(random_state, (int, np.integer))):
         raise FitError(f"random_state must be an integer or None; got {random_state!r}.")
     torch_device = resolve_device(device)
+    options = {} if method == "sparse" else backend(method).options(
+        dict(backend_options or {}), max_evaluations)
     named = dict(constants or {})
     hints = {v.name: v for v in (inputs or []) if isinstance(v, Variable)}
     names = None if inputs is None else [v.name if isinstance(v, Variable) else v
@@ -256,13 +260,6 @@ def discover(
     if method != "sparse":
         from ._genetic import discover_genetic
 
-        options = dict(backend_options or {})
-        if max_evaluations is not None:
-            if method == "gplearn":
-                raise FitError("max_evaluations is not available for gplearn; "
-                               "bound it with time_limit or backend_options={'generations': N}.")
-            options.setdefault("max_evaluations" if method == "operon" else "max_evals",
-                               int(max_evaluations))
         model = discover_genetic(dataset, method, settings, started=started, polish=polish,
                                  time_limit=time_limit, options=options)
         _assess(model, dataset, settings, n_bootstrap, confidence)

@@ -13,6 +13,7 @@ import sympy
 
 from basis_library import Library, as_symbols, normalise_term, term_complexity
 
+from ._backends import backend
 from ._constants import recognise
 from .errors import FitError
 from .model import Model, ModelTerm
@@ -120,26 +121,10 @@ def discover_genetic(dataset: Dataset, method: str, settings: _Settings, *, star
                      polish: bool, time_limit: float | None,
                      options: dict[str, Any]) -> Model:
     """Run a genetic backend and return the same Model as the sparse method."""
-    if method == "operon":
-        from ._operon import run_operon
-
-        result = run_operon(dataset.matrix(), dataset.y, dataset.inputs,
-                            time_limit=20.0 if time_limit is None else time_limit,
-                            random_state=settings.random_state, options=options)
-    elif method == "gplearn":
-        from ._gplearn import run_gplearn
-
-        result = run_gplearn(dataset.matrix(), dataset.y, dataset.inputs,
-                             time_limit=20.0 if time_limit is None else time_limit,
-                             random_state=settings.random_state, options=options)
-    elif method == "pysr":
-        from ._pysr import run_pysr
-
-        result = run_pysr(dataset.matrix(), dataset.y, dataset.inputs,
-                          time_limit=60.0 if time_limit is None else time_limit,
-                          random_state=settings.random_state, options=options)
-    else:
-        raise FitError(f"Unknown genetic method {method!r}.")
+    runner = backend(method)
+    result = runner.run(dataset.matrix(), dataset.y, dataset.inputs,
+                        time_limit=runner.default_time_limit if time_limit is None else time_limit,
+                        random_state=settings.random_state, options=options)
     front = [{**r, "expression": _translate(r["expression"], dataset)} for r in result.front]
     backend_pick = _translate(result.expression, dataset)
     raw = pick_from_front(front, dataset, settings.criterion) or backend_pick

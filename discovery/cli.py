@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
-from ._discover import SOLVERS
+from ._discover import METHODS, SOLVERS
 from ._select import SELECTIONS
 from .errors import DiscoveryError
 
@@ -125,7 +125,7 @@ def build_parser() -> _Parser:
                      help="library spec, e.g. 'poly(degree=3) * (1 + fourier(theta, 3))', "
                           "or @FILE of terms (default: auto)")
     fit.add_argument("--constants", help="named constants to recognise, e.g. g=9.81")
-    fit.add_argument("--method", default="sparse", choices=["sparse", "operon", "gplearn", "pysr"],
+    fit.add_argument("--method", default="sparse", choices=list(METHODS),
                      help="sparse basis fit (default), or genetic search with Operon, gplearn "
                           "or PySR")
     fit.add_argument("--time-limit", type=float, metavar="S",
