@@ -129,6 +129,11 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
     symbols.update({s.name: s for s in raw_model.free_symbols  # type: ignore[attr-defined]
                     if isinstance(s, sympy.Symbol)})
     m = _plain(raw_model, named, frozenset(positive))
+    if isinstance(truth, str):
+        # The truth may use the user's column names ("speed (m/s)"), longest first.
+        for symbol, column in sorted((getattr(model, "names", None) or {}).items(),
+                                     key=lambda kv: -len(kv[1])):
+            truth = truth.replace(column, symbol)
     t = _plain(_to_expr(truth, symbols, "truth"), named, frozenset(positive))
     if significant is not None:
         mr, tr = round_significant(m, significant), t

@@ -7,7 +7,7 @@ import keyword
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,8 @@ class Dataset:
     target: str
     n_dropped: int
     source: str
+    #: The user's column name of each input or target renamed to an identifier.
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -186,4 +188,5 @@ def prepare(data: object, target: object = None, inputs: Sequence[str] | None = 
             log.info("Column %r is used as the symbol %r.", old, new)
     return Dataset(columns={renamed[c]: values[c][finite] for c in inputs},
                    y=values[target][finite], inputs=[renamed[c] for c in inputs],
-                   target=renamed[target], n_dropped=n_dropped, source=source)
+                   target=renamed[target], n_dropped=n_dropped, source=source,
+                   names={new: str(old) for old, new in renamed.items() if str(old) != new})

@@ -266,6 +266,7 @@ def discover(
         library = _library("auto", dataset.columns, dataset.inputs, hints)
         design = library.evaluate(dataset.columns, device=settings.device)
         _judge(model, dataset, settings, design.matrix)
+        model.names = dict(dataset.names)
         return model
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
@@ -293,6 +294,7 @@ def discover(
                                                     replace(settings, simplify=False))
         model.info["timings"]["replication"] = time.perf_counter() - t  # type: ignore[index]
     _judge(model, dataset, settings, design.matrix)
+    model.names = dict(dataset.names)
     # The total covers every route tried, whichever won, and the assessment.
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
                              "total": time.perf_counter() - started}

@@ -232,6 +232,9 @@ def _report(model, check=None) -> None:  # noqa: ANN001
     label = "Polished:" if genetic and model.info.get("polished") else "Closed form:"
     print(f"{label:<15} {model.target} = {model.expression}"
           + (f"    ({constants})" if constants else ""))
+    if model.names:
+        print("Symbols:        " + ", ".join(f"{k} is the column {v!r}"
+                                            for k, v in model.names.items()))
     if model.expression != model.raw_expression:
         print("Predictions:    use the closed form (the line above)")
     else:

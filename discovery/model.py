@@ -59,6 +59,13 @@ class ModelTerm:
                 "latex": sympy.latex(self.term)}
 
 
+def _latex_text(text: str) -> str:
+    """``text`` safe inside ``\\text{}``: LaTeX's special characters escaped."""
+    special = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+               "#": r"\#", "_": r"\_", "%": r"\%", "^": r"\^{}", "~": r"\~{}"}
+    return "".join(special.get(c, c) for c in text)
+
+
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
@@ -118,7 +125,8 @@ class Model:
                  info: Mapping[str, object] | None = None,
                  uncertainty: Mapping[str, Any] | None = None,
                  diagnostics: Mapping[str, Any] | None = None,
-                 verdict: Mapping[str, Any] | None = None) -> None:
+                 verdict: Mapping[str, Any] | None = None,
+                 names: Mapping[str, str] | None = None) -> None:
         self.expression = expression
         self.raw_expression = raw_expression
         self.inputs = list(inputs)
@@ -135,6 +143,9 @@ class Model:
         self.diagnostics: dict[str, Any] = dict(diagnostics or {})
         #: ``{"status": "law" | "approximation" | "none", "reasons": [...], "evidence": {...}}``
         self.verdict: dict[str, Any] = dict(verdict or {})
+        #: The user's column name of each symbol that differs from it
+        #: (``{"speed__m_s_": "speed (m/s)"}``): shown in LaTeX, the CLI and JSON.
+        self.names: dict[str, str] = dict(names or {})
         self._numpy: Callable[..., np.ndarray] | None = None
         self._term_values: list[Callable[..., np.ndarray]] | None = None
         #: The engine's state at selection (design matrix, candidates); not saved.
@@ -191,7 +202,7 @@ class Model:
             If ``uncertainty`` is asked of a model without intervals.
         """
         if not uncertainty:
-            return sympy.latex(self.numeric_expression if numeric else self.expression)
+            return self._latex(self.numeric_expression if numeric else self.expression)
         if not self.terms or any(t.interval is None for t in self.terms):
             raise FitError("This model has no coefficient intervals"
                            + (f" ({self.uncertainty['reason']})" if self.uncertainty.get("reason")
@@ -200,8 +211,14 @@ class Model:
         for t in self.terms:
             value, half = plus_minus(t.coefficient, t.half_width)
             number = f"({value} \\pm {half})"
-            parts.append(number if t.term == 1 else f"{number}\\, {sympy.latex(t.term)}")
+            parts.append(number if t.term == 1 else f"{number}\\, {self._latex(t.term)}")
         return " + ".join(parts)
+
+    def _latex(self, expr: sympy.Expr) -> str:
+        """LaTeX with the user's column names where they are not identifiers."""
+        shown = {s: r"\text{" + _latex_text(self.names[s.name]) + "}"
+                 for s in expr.free_symbols if getattr(s, "name", None) in self.names}
+        return sympy.latex(expr, symbol_names=shown)
 
     def sympy(self) -> sympy.Expr:
         """The formula as a sympy expression (named constants as symbols)."""
@@ -318,6 +335,7 @@ class Model:
             "method": self.method,
             "terms": [t.to_dict() for t in self.terms],
             "verdict": self.verdict,
+            "names": self.names,
             "r2": self.metrics.get("r2"),
             "metrics": self.metrics,
             "uncertainty": self.uncertainty,
@@ -373,7 +391,8 @@ class Model:
                        info=dict(data.get("info") or {}),
                        uncertainty=dict(data.get("uncertainty") or {}),
                        diagnostics=dict(data.get("diagnostics") or {}),
-                       verdict=dict(data.get("verdict") or {}))
+                       verdict=dict(data.get("verdict") or {}),
+                       names={str(k): str(v) for k, v in dict(data.get("names") or {}).items()})
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ParseError):
                 raise

@@ -162,3 +162,21 @@ def test_every_option_has_help_and_method_lists_every_backend():
     assert missing == []
     method = next(a for a in commands.choices["fit"]._actions if "--method" in a.option_strings)
     assert all(backend in method.help for backend in ("Operon", "gplearn", "PySR"))
+
+
+def test_the_users_column_names_are_shown_and_accepted(capsys, tmp_path):
+    frame = cannon_data(n=200, random_state=4).rename(columns={"v": "speed (m/s)",
+                                                             "s": "range [m]"})
+    path = tmp_path / "odd.csv"
+    frame.to_csv(path, index=False)
+    out_json = tmp_path / "model.json"
+    code, out, err = _run(capsys, "fit", str(path), "--target", "range [m]",
+                          "--constants", "g=9.81", "--bootstrap", "0", "--device", "cpu",
+                          "--json", str(out_json),
+                          "--truth", "speed (m/s)**2*sin(2*theta)/g")  # the user's names
+    assert code == 0, out + err
+    assert "speed__m_s_ is the column 'speed (m/s)'" in out
+    assert r"\text{speed (m/s)}^{2}" in out  # LaTeX shows the name, not the identifier
+    saved = json.loads(out_json.read_text())
+    assert saved["names"] == {"speed__m_s_": "speed (m/s)", "range__m_": "range [m]"}
+    assert r"\text{speed (m/s)}" in saved["latex"]
