@@ -22,6 +22,21 @@ def figure(width: float, height: float) -> Any:
     return fig
 
 
+def _short(text: str, width: int = 40) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis: labels stay on the picture."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _caption(fig: Any, text: str, width: int = 110, lines: int = 3) -> None:
+    """A long formula as a wrapped caption under the axes (at most ``lines`` lines)."""
+    import textwrap
+
+    wrapped = textwrap.wrap(text, width)
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines - 1] + [_short(" ".join(wrapped[lines - 1:]), width)]
+    fig.supxlabel("\n".join(wrapped), fontsize=7, ha="center")
+
+
 def plot_pareto(model: Any, path: str | Path) -> Path:
     """Complexity against error along the model's Pareto front, the chosen model marked."""
     front = model.pareto
@@ -31,11 +46,13 @@ def plot_pareto(model: Any, path: str | Path) -> Path:
             label="Pareto front")
     chosen = front[front["chosen"].astype(bool)]
     ax.scatter(chosen["complexity"], chosen["error"], s=160, facecolors="none",
-               edgecolors="tab:red", linewidths=2, label=f"chosen: {model.expression}", zorder=3)
+               edgecolors="tab:red", linewidths=2, zorder=3,
+               label=f"chosen: {len(model.terms)} term(s), formula below")
     positive = (front["error"] > 0).all()
     ax.set(xlabel="complexity (nodes)", ylabel="training MSE", yscale="log" if positive else
            "linear", title=f"Pareto front ({model.method})")
     ax.legend(fontsize=8)
+    _caption(fig, f"{model.target} = {model.expression}")
     path = Path(path)
     fig.savefig(path)
     return path
@@ -89,16 +106,21 @@ def plot_complexity(model: Any, path: str | Path) -> Path:
 def plot_path(model: Any, path: str | Path) -> Path:
     """The L1 regularisation path: each term's coefficient against the penalty."""
     found = _diagnostic(model, "path")
-    fig = figure(7, 4.5)
+    fig = figure(9, 4.5)
     ax = fig.add_subplot()
+    others = False
     for term, chosen, coefficients in zip(found["terms"], found["chosen"],
                                           found["coefficients"]):
-        ax.plot(found["alphas"], coefficients, linewidth=2.2 if chosen else 1.0,
-                label=term + (" (chosen)" if chosen else ""))
+        # The chosen terms are named (outside the axes, so the curves stay
+        # visible); the others are drawn in grey, one legend entry for all.
+        label = _short(term) if chosen else (None if others else "other terms")
+        others = others or not chosen
+        ax.plot(found["alphas"], coefficients, linewidth=2.0 if chosen else 0.8,
+                color=None if chosen else "0.7", label=label, zorder=2 if chosen else 1)
     ax.set(xscale="log", xlabel="L1 penalty alpha", ylabel="coefficient (unit-RMS column)",
-           title="Regularisation path")
+           title="Regularisation path (chosen terms named)")
     ax.invert_xaxis()
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     path = Path(path)
     fig.savefig(path)
     return path
@@ -113,10 +135,11 @@ def plot_inclusion(model: Any, path: str | Path, limit: int = 20) -> Path:
     kept = {str(t.term) for t in model.terms}
     fig = figure(7, 0.8 + 0.3 * len(rows))
     ax = fig.add_subplot()
-    labels = [r["term"] for r in rows][::-1]
+    terms = [r["term"] for r in rows][::-1]
     values = [r["probability"] for r in rows][::-1]
-    colours = ["tab:red" if label in kept else "tab:gray" for label in labels]
-    ax.barh(labels, values, color=colours)
+    colours = ["tab:red" if term in kept else "tab:gray" for term in terms]
+    ax.barh(range(len(terms)), values, color=colours)
+    ax.set_yticks(range(len(terms)), [_short(t) for t in terms], fontsize=8)
     ax.set(xlim=(0, 1), xlabel=f"inclusion probability ({model.uncertainty['n_resamples']} "
                                "half-subsamples)",
            title="Which terms the data insist on (red: in the model)")

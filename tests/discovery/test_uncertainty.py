@@ -227,3 +227,36 @@ def test_95_percent_intervals_cover_the_truth_in_at_least_90_percent_of_repetiti
             low, high = by_term[term]
             hits[i] += low <= truth[i] <= high
     assert np.all(hits >= 90), hits
+
+
+def test_pictures_of_a_twelve_term_model_with_long_names_keep_labels_short(tmp_path,
+                                                                         monkeypatch):
+    pytest.importorskip("matplotlib")
+    from discovery import plots
+
+    rng = np.random.default_rng(0)
+    names = ["temperature_of_reservoir", "pressure_in_chamber", "mass_flow_rate",
+             "valve_opening_fraction"]
+    data = {n: rng.uniform(1, 3, 400) for n in names}
+    X = np.column_stack(list(data.values()))
+    pairs = [(a, b) for a in range(4) for b in range(a, 4)]
+    y = sum((1 + k / 4) * X[:, a] * X[:, b] for k, (a, b) in enumerate(pairs))
+    data["output_power"] = y + np.exp(-X[:, 2]) * 3 + 0.1 * rng.normal(size=400)
+    model = discover(data, target="output_power", basis="poly(degree=3) + unary()",
+                     n_bootstrap=20, device="cpu")
+    assert len(model.terms) >= 10 and len(str(model.expression)) > 300
+    made = []
+    original = plots.figure
+
+    def keep(*args):
+        made.append(original(*args))
+        return made[-1]
+
+    monkeypatch.setattr(plots, "figure", keep)
+    for draw in (plots.plot_pareto, plots.plot_path, plots.plot_inclusion):
+        assert draw(model, tmp_path / f"{draw.__name__}.png").stat().st_size > 1000
+    for fig in made:
+        ax = fig.axes[0]
+        labels = [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else []
+        ticks = [t.get_text() for t in ax.get_yticklabels()]
+        assert all(len(text) <= 40 for text in labels + ticks), labels + ticks
