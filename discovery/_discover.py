@@ -411,6 +411,15 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         tried.append((score, factored))
         if score < best_bic:
             best, best_bic = factored, score
+    rational = None if _exact_enough(best, dataset) else _rational_route(
+        dataset, library, design, settings, model)
+    if rational is not None:
+        score = _bic(rational, n,
+                     int(rational.info["n_parameters"]) - len(rational.terms),  # type: ignore[call-overload]
+                     floor, float(rational.info["search"]))  # type: ignore[arg-type]
+        tried.append((score, rational))
+        if score < best_bic:
+            best, best_bic = rational, score
     for name, *_ in TRANSFORMS:
         if _exact_enough(best, dataset):
             break
@@ -426,6 +435,18 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
             best, best_bic = inverted, score
     _note_rival_routes(best, best_bic, tried, dataset)
     return best
+
+
+def _rational_route(dataset: Dataset, library: Library, design: Design,
+                    settings: _Settings, base: Model) -> Model | None:
+    """The rational law P/Q of :mod:`discovery._rational` as a Model, or None."""
+    from ._rational import rational_fit, rational_model
+
+    fitted = rational_fit(dataset, library, design, settings)
+    model = None if fitted is None else rational_model(fitted, dataset, base)
+    if model is not None and fitted is not None:
+        model.info.update(n_parameters=fitted.n_parameters, search=fitted.search)
+    return model
 
 
 def _factored_fit(factor: sympy.Expr, dataset: Dataset, library: Library, design: Design,
@@ -556,6 +577,11 @@ def _replication(model: Model, library: Library, design: Design, dataset: Datase
                                           sympy.sympify(model.info["common_factor"], locals={
                                               str(s): s for s in as_symbols(dataset.inputs)}))
                 halves.append(frozenset() if factored is None else _structure(factored))
+            elif strategy == "rational":
+                from ._rational import rational_fit
+
+                rational = rational_fit(half, library, half_design, settings)
+                halves.append(frozenset() if rational is None else frozenset(rational.terms))
             elif strategy.startswith("fit of "):
                 name = strategy[len("fit of "):].split(",")[0]
                 fitted = _transform_fit(name, half, library, half_design, settings, 0.0)

@@ -243,3 +243,29 @@ def test_a_factor_common_to_every_term_is_found_under_noise(law):
         f"{law}: got {model.expression}"
     assert model.metrics["strategy"].startswith("library times")
     assert model.verdict["status"] == "law", model.verdict["reasons"]
+
+
+RATIONAL_LAWS = {
+    # Doppler with the speed of sound named: fitted constants in a denominator.
+    "Doppler": ({"f": (100, 500), "vr": (0, 30), "vs": (0, 30)}, {"c": 343.0},
+                lambda d: d["f"] * (343 + d["vr"]) / (343 - d["vs"]), "f*(c + vr)/(c - vs)"),
+    "Clausius-Mossotti, shifted": ({"a": (0.1, 1), "rho": (0.1, 1)}, {},
+                                   lambda d: 1 + d["a"] * d["rho"] / (1 - d["a"] * d["rho"] / 3),
+                                   "1 + a*rho/(1 - a*rho/3)"),
+}
+
+
+@pytest.mark.parametrize("law", list(RATIONAL_LAWS))
+def test_rational_laws_are_fitted_as_p_over_q(law):
+    ranges, constants, function, truth = RATIONAL_LAWS[law]
+    data = _uniform(np.random.default_rng(6), 1000, **ranges)
+    data["y"] = function(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = discover(data, target="y", device="cpu", n_bootstrap=0, constants=constants)
+    # The difference is exactly 0 (the form differs: (2aρ + 3)/(3 − aρ) for 1 + aρ/(1 − aρ/3)).
+    result = check(model, truth, constants=constants, positive=list(ranges))
+    assert result.symbolic and result.details["difference"] == "0", \
+        f"{law}: got {model.expression}"
+    assert model.metrics["strategy"] == "rational"
+    assert model.verdict["status"] == "law", model.verdict["reasons"]

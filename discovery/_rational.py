@@ -1,0 +1,241 @@
+"""Rational laws ``y = P(x)/Q(x)``: linearised, selected sparsely, refined on y.
+
+``y·Q = P`` with ``Q = 1 + Σ qⱼ fⱼ`` is linear in the coefficients of P and Q:
+``y = Σ pᵢ fᵢ − Σ qⱼ (y·fⱼ)``, a library fit on the columns ``fᵢ`` and
+``−y·fⱼ`` (the linearisation of Levy 1959 and of SINDy-PI, Kaheman et al.
+2020). The selection picks which terms enter P and Q; because y (and its noise)
+sits inside the regressors, the linearised coefficients are biased under noise,
+so they only start a nonlinear least-squares fit of ``y − P/Q`` on the original
+scale. Coefficients then become closed forms only where the catalogue
+recognises them honestly and a likelihood-ratio test keeps them, as for a
+library fit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import sympy
+import torch
+from scipy import stats
+
+from basis_library import Design, Library
+
+from ._constants import ALPHA, recognise
+from .errors import FitError
+
+if TYPE_CHECKING:
+    from ._data import Dataset
+    from ._discover import _Settings
+    from ._select import Candidate
+    from .model import Model
+
+__all__ = ["RationalFit", "rational_fit"]
+
+#: Supports refitted on y, the best by their linearised score.
+_REFITTED = 8
+#: The most terms Q may have besides its 1.
+_MAX_DENOMINATOR_TERMS = 3
+
+#: Stands for y in the names of the linearised columns ``−y·fⱼ``.
+_Y = sympy.Symbol("_y_of_rational_fit")
+
+
+@dataclass(frozen=True)
+class RationalFit:
+    """A fitted ``P/Q``: the expression, its parameter count and the linearised terms."""
+
+    expression: sympy.Expr
+    n_parameters: int
+    #: The terms of the linearised fit (``fᵢ`` in P, ``_y·fⱼ`` in Q): its structure.
+    terms: tuple[str, ...]
+    #: ``log C(columns, terms)``: the price of the selection (extended BIC)
+    search: float
+
+
+def rational_fit(dataset: Dataset, library: Library, design: Design,
+                 settings: _Settings) -> RationalFit | None:
+    """The rational law the linearised library fit selects, refined on y; or None.
+
+    None where the library has no constant column (Q's leading 1), the
+    selection puts no term in Q (then it is a library fit), or the refined
+    fit fails.
+    """
+    from ._discover import _complexity
+    from ._select import EXACT_RSS, ebic, log_comb, score_candidates
+    from ._sparse import candidate_supports, scale_columns
+
+    terms = list(design.terms)
+    if sympy.Integer(1) not in terms:
+        return None
+    X = design.matrix
+    y = torch.as_tensor(dataset.y, dtype=X.dtype, device=X.device)
+    others = [j for j, t in enumerate(terms) if t != 1]
+    # Q's columns are centred, so Q = 1 + Σ qⱼ (fⱼ − mean fⱼ) has mean 1 and
+    # cannot vanish on the data: with Q's constant fixed at 1 instead, Q's terms
+    # can approximate −1 (Q ≈ 0, P ≈ 0) and fit y·Q = P below the noise.
+    means = X[:, others].mean(dim=0)
+    centred = X[:, others] - means
+    A = torch.cat([X, -y[:, None] * centred], dim=1)
+    named = terms + [_Y * terms[j] for j in others]
+    Xs, _ = scale_columns(A)
+    supports = candidate_supports(Xs, y, solver=settings.solver, max_terms=settings.max_terms,
+                                  complexity=[_complexity(t) for t in named])
+    if not supports:
+        return None
+    candidates = score_candidates(A, y, supports, named)
+    # The linearisation has degenerate solutions: Q's terms can approximate
+    # the constant −1 (Q ≈ 0, P ≈ 0), which fits y·Q = P below the noise. So
+    # supports are not chosen by their linearised score but by y − P/Q: the
+    # few whose linearised coefficients fit y best (with terms in both P and Q)
+    # are refitted on y and chosen by the extended BIC.
+    def original_rss(candidate: Candidate) -> float:
+        """RSS of y − P/Q with the linearised coefficients (no refit yet)."""
+        index = torch.as_tensor(candidate.support, device=A.device)
+        coef = torch.as_tensor(candidate.coef, dtype=A.dtype, device=A.device)
+        in_q = index >= X.shape[1]
+        if not bool(in_q.any()) or bool(in_q.all()):
+            return math.inf
+        top = X[:, index[~in_q]] @ coef[~in_q]
+        bottom = 1 + centred[:, index[in_q] - X.shape[1]] @ coef[in_q]
+        r = y - top / bottom
+        value = float(r @ r)
+        return value if math.isfinite(value) else math.inf
+
+    best: tuple[float, RationalFit] | None = None
+    floor = EXACT_RSS * float(dataset.y @ dataset.y)
+    tried = 0
+    for candidate in sorted(candidates, key=original_rss):
+        picked = [(named[i], float(c)) for i, c in zip(candidate.support, candidate.coef)]
+        # Back to Q's constant 1: divide P and Q by Q's constant, 1 − Σ qⱼ mean fⱼ.
+        lead = 1 - sum(float(c) * float(means[i - X.shape[1]])
+                       for i, c in zip(candidate.support, candidate.coef) if i >= X.shape[1])
+        if abs(lead) < 1e-12:
+            continue
+        numerator = [(t, c / lead) for t, c in picked if _Y not in t.free_symbols]
+        denominator = [(t.subs(_Y, 1), c / lead) for t, c in picked if _Y in t.free_symbols]
+        if not numerator or not denominator or len(denominator) > _MAX_DENOMINATOR_TERMS:
+            continue
+        tried += 1
+        refined = _refine(dataset, numerator, denominator, settings.constants)
+        if refined is not None:
+            top, bottom, rss = refined
+            search = log_comb(A.shape[1], len(picked))
+            score = ebic(rss, dataset.n, 0, len(picked), floor, gamma=0.0) + search
+            if best is None or score < best[0]:
+                expression = (sympy.Add(*[c * t for (t, _), c in zip(numerator, top)])
+                              / (1 + sympy.Add(*[c * t for (t, _), c in
+                                                 zip(denominator, bottom)])))
+                best = (score, RationalFit(expression=expression, n_parameters=len(picked),
+                                           terms=tuple(sorted(str(t) for t, _ in picked)),
+                                           search=search))
+        if tried >= _REFITTED:
+            break
+    return None if best is None else best[1]
+
+
+def _columns(terms: list[sympy.Expr], dataset: Dataset) -> np.ndarray:
+    from basis_library import as_symbols
+
+    symbols = as_symbols(dataset.inputs)
+    X = dataset.matrix()
+    out = []
+    for term in terms:
+        f = sympy.lambdify(symbols, term, "numpy")
+        with np.errstate(all="ignore"):
+            out.append(np.broadcast_to(np.asarray(f(*X.T), dtype=float), (dataset.n,)))
+    return np.column_stack(out)
+
+
+def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
+            denominator: list[tuple[sympy.Expr, float]], named: Mapping[str, float]
+            ) -> tuple[list[sympy.Expr], list[sympy.Expr], float] | None:
+    """Least squares of ``y − P/Q`` from the linearised coefficients, then honest snapping.
+
+    Each coefficient the catalogue recognises (:func:`recognise`, its chance
+    test at :data:`ALPHA`) is fixed at its closed form; the set is kept only
+    while the refit of the others raises the RSS by at most the 99% quantile
+    of χ² (one degree per fixed value) in noise variances, the least certain
+    dropped first.
+    """
+    from scipy.optimize import least_squares
+
+    from ._select import EXACT_RSS
+
+    F, G = _columns([t for t, _ in numerator], dataset), _columns([t for t, _ in denominator],
+                                                                  dataset)
+    y = dataset.y
+    k = F.shape[1]
+
+    def residual(c: np.ndarray) -> np.ndarray:
+        return F @ c[:k] / (1 + G @ c[k:]) - y
+
+    def fit(start: np.ndarray, fixed: dict[int, float]) -> tuple[np.ndarray, float, np.ndarray]:
+        free = [i for i in range(len(start)) if i not in fixed]
+
+        def full(q: np.ndarray) -> np.ndarray:
+            c = start.copy()
+            c[free] = q
+            for i, v in fixed.items():
+                c[i] = v
+            return c
+
+        with np.errstate(all="ignore"):
+            found = least_squares(lambda q: residual(full(q)), start[free], method="lm",
+                                  max_nfev=400)
+        c = full(found.x)
+        r = residual(c)
+        return c, float(r @ r), found.jac
+
+    start = np.array([c for _, c in numerator] + [c for _, c in denominator], dtype=float)
+    try:
+        coef, rss, J = fit(start, {})
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    if not (np.all(np.isfinite(coef)) and math.isfinite(rss)):
+        return None
+    n, m = dataset.n, len(coef)
+    sigma2 = rss / max(n - m, 1)
+    with np.errstate(all="ignore"):
+        se = np.sqrt(np.clip(np.diag(np.linalg.pinv(J.T @ J)) * sigma2, 0, None))
+    forms = {i: recognise(float(c), float(e), named, alpha=ALPHA)
+             for i, (c, e) in enumerate(zip(coef, se))}
+    claimed = sorted((i for i, f in forms.items() if f is not None),
+                     key=lambda i: abs(coef[i] - forms[i].value) / max(se[i], 1e-300))  # type: ignore[union-attr]
+    floor = EXACT_RSS * float(y @ y)
+    final, final_rss = coef, rss
+    while claimed:
+        fixed = {i: forms[i].value for i in claimed}  # type: ignore[union-attr]
+        snapped, snapped_rss, _ = fit(coef, fixed)
+        if snapped_rss - rss <= float(stats.chi2.ppf(0.99, len(claimed))) * sigma2 + floor:
+            final, final_rss = snapped, snapped_rss
+            break
+        claimed.pop()
+    exprs = [forms[i].expr if i in claimed else sympy.Float(final[i], 15)  # type: ignore[union-attr]
+             for i in range(m)]
+    return exprs[:k], exprs[k:], final_rss
+
+
+def rational_model(fitted: RationalFit, dataset: Dataset, inner: Model) -> Model | None:
+    """The Model that is ``fitted``'s expression on the original target (``inner``: the
+    library fit whose library and front it reports)."""
+    from ._genetic import model_from_expression
+
+    try:
+        model = model_from_expression(fitted.expression, dataset, method="sparse", front=[],
+                                      info=dict(inner.info), constants=dict(inner.constants))
+    except (FitError, ValueError, TypeError, ZeroDivisionError):
+        return None
+    if not math.isfinite(float(model.metrics["mse"])):  # type: ignore[arg-type]
+        return None
+    model.pareto = inner.pareto
+    model.library = inner.library
+    model.metrics["strategy"] = "rational"
+    model.info["inner_terms"] = [{"term": t} for t in fitted.terms]
+    model.info["no_uncertainty"] = ("it is a rational fit P/Q refined by nonlinear least "
+                                    "squares; the linearised terms are in info['inner_terms']")
+    return model
