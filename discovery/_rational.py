@@ -61,9 +61,9 @@ def rational_fit(dataset: Dataset, library: Library, design: Design,
                  settings: _Settings) -> RationalFit | None:
     """The rational law the linearised library fit selects, refined on y; or None.
 
-    None where the library has no constant column (Q's leading 1), the
-    selection puts no term in Q (then it is a library fit), or the refined
-    fit fails.
+    None where the library has no constant column (Q's leading 1), no
+    candidate support has terms in both P and Q (then it is a library fit),
+    or no refined fit succeeds.
     """
     from ._discover import _complexity
     from ._select import EXACT_RSS, ebic, log_comb, score_candidates
@@ -88,11 +88,10 @@ def rational_fit(dataset: Dataset, library: Library, design: Design,
     if not supports:
         return None
     candidates = score_candidates(A, y, supports, named)
-    # The linearisation has degenerate solutions: Q's terms can approximate
-    # the constant −1 (Q ≈ 0, P ≈ 0), which fits y·Q = P below the noise. So
-    # supports are not chosen by their linearised score but by y − P/Q: the
-    # few whose linearised coefficients fit y best (with terms in both P and Q)
-    # are refitted on y and chosen by the extended BIC.
+    # Supports are not chosen by their linearised score (y's noise sits in the
+    # regressors, and y·Q = P weighs rows by Q) but by y − P/Q: the few whose
+    # linearised coefficients fit y best (with terms in both P and Q) are
+    # refitted on y and chosen by the extended BIC.
     def original_rss(candidate: Candidate) -> float:
         """RSS of y − P/Q with the linearised coefficients (no refit yet)."""
         index = torch.as_tensor(candidate.support, device=A.device)
