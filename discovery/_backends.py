@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import sympy
 
 from .errors import FitError
 
-__all__ = ["Backend", "BACKENDS", "backend"]
+__all__ = ["Backend", "BACKENDS", "GeneticResult", "backend"]
+
+
+@dataclass(frozen=True)
+class GeneticResult:
+    """What a genetic backend found: its chosen expression and its front."""
+
+    expression: sympy.Expr
+    front: list[dict[str, Any]]  # complexity, loss, expression (sympy), chosen
+    backend: str
+    seconds: float
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

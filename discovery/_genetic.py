@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -13,14 +12,14 @@ import sympy
 
 from basis_library import Library, as_symbols, normalise_term, term_complexity
 
-from ._backends import backend
+from ._backends import GeneticResult, backend
 from ._constants import recognise
 from .errors import FitError
 from .model import Model, ModelTerm
 
 if TYPE_CHECKING:
     from ._data import Dataset
-    from ._discover import _Settings
+    from ._engine import _Settings
 
 __all__ = ["GeneticResult", "discover_genetic", "additive_terms", "snap_floats",
            "model_from_expression", "pick_from_front"]
@@ -28,17 +27,6 @@ __all__ = ["GeneticResult", "discover_genetic", "additive_terms", "snap_floats",
 log = logging.getLogger(__name__)
 
 _MAX_TERMS_AFTER_EXPANSION = 300
-
-
-@dataclass(frozen=True)
-class GeneticResult:
-    """What a genetic backend found: its chosen expression and its front."""
-
-    expression: sympy.Expr
-    front: list[dict[str, Any]]  # complexity, loss, expression (sympy), chosen
-    backend: str
-    seconds: float
-    info: dict[str, Any] = field(default_factory=dict)
 
 
 def additive_terms(expr: sympy.Expr) -> list[sympy.Expr]:
@@ -85,7 +73,7 @@ def model_from_expression(expr: sympy.Expr, dataset: Dataset, *, method: str,
                           front: list[dict[str, Any]], info: dict[str, Any],
                           constants: dict[str, float] | None = None) -> Model:
     """A Model that is exactly ``expr`` (no polishing); ``constants`` name symbols in it."""
-    from ._discover import training_metrics
+    from ._engine import training_metrics
 
     terms = [ModelTerm(term=normalise_term(p), coefficient=float(p.as_coeff_Mul()[0]),
                        std_error=math.nan) for p in sympy.Add.make_args(expr)]
@@ -182,7 +170,7 @@ def polish_model(raw: sympy.Expr, dataset: Dataset, settings: _Settings, *, meth
     raises the residual sum of squares by no more than noise (3 standard
     errors per snapped constant); otherwise the terms as found.
     """
-    from ._discover import fit_library
+    from ._engine import fit_library
 
     t0 = time.perf_counter()
     terms = additive_terms(raw)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from ._genetic import GeneticResult
+from ._backends import GeneticResult
 from ._optional import optional_import
 from .errors import FitError
 

@@ -10,7 +10,7 @@ import sympy
 
 from basis_library import parse_expression
 
-from ._genetic import GeneticResult
+from ._backends import GeneticResult
 from ._optional import optional_import
 from .errors import FitError
 

@@ -28,7 +28,7 @@ import sympy
 
 from basis_library import ParseError, parse_expression
 
-from ._genetic import GeneticResult
+from ._backends import GeneticResult
 from .errors import BackendUnavailable, DataError, FitError
 
 __all__ = ["run_pysr", "read_hall_of_fame", "find_julia", "PYSR_DEFAULTS", "pysr_best"]
@@ -210,7 +210,7 @@ def from_pysr(path: str | Path, data: object = None, target: object = None,
         (``info["backend_pick"]`` is PySR's choice either way).
     """
     from ._data import prepare
-    from ._discover import _Settings
+    from ._engine import _Settings
     from ._genetic import model_from_expression, polish_model
     from .model import Model
 

@@ -30,7 +30,7 @@ from .errors import FitError
 
 if TYPE_CHECKING:
     from ._data import Dataset
-    from ._discover import _Settings
+    from ._engine import _Settings
     from ._select import Candidate
     from .model import Model
 
@@ -65,7 +65,7 @@ def rational_fit(dataset: Dataset, library: Library, design: Design,
     candidate support has terms in both P and Q (then it is a library fit),
     or no refined fit succeeds.
     """
-    from ._discover import _complexity
+    from ._engine import _complexity
     from ._select import EXACT_RSS, ebic, log_comb, score_candidates
     from ._sparse import candidate_supports, scale_columns
 

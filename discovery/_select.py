@@ -16,6 +16,7 @@ import torch
 
 from basis_library import term_complexity
 
+from ._criteria import EXACT_RSS, ebic, log_comb, small_sample
 from ._sparse import refit
 from .errors import FitError
 
@@ -29,11 +30,6 @@ CRITERIA = ("bic", "aic", "validation")
 VALIDATIONS = ("kfold", "holdout", "extrapolation")
 #: What ``discover(selection=...)`` accepts.
 SELECTIONS = ("bic", "aic", "cv", *VALIDATIONS)
-
-#: An exact fit's RSS is rounding noise: below this fraction of y·y (a residual
-#: ~1e-10 of ‖y‖) a smaller RSS is no evidence for more terms.
-EXACT_RSS = 1e-20
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -113,21 +109,6 @@ def term_cap(n: int, exact: bool = False) -> int:
     return max(1, (n - 2) // 2 if exact else n // 4)
 
 
-def small_sample(n: int, k: int) -> float:
-    """The AICc correction ``2k(k+1)/(n-k-1)`` (Hurvich & Tsai 1989), infinite when k ≥ n-1.
-
-    Added to the BIC and AIC: negligible for n in the thousands, it keeps a
-    20-row fit from buying terms whose RSS gain is only the variance estimate's bias.
-    """
-    return 2.0 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf
-
-
-def ebic(rss: float, n: int, p: int, k: int, floor: float, gamma: float = 0.5) -> float:
-    """Extended BIC (Chen & Chen): k of p terms, RSS floored; ``gamma=0`` is plain BIC."""
-    penalty = 2 * gamma * log_comb(p, k) if gamma else 0.0
-    return n * math.log(max(rss, floor) / n) + k * math.log(n) + penalty + small_sample(n, k)
-
-
 def backward_prune(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],
                    ebic_gamma: float = 0.5) -> tuple[int, ...]:
     """Drop terms one at a time while the extended BIC improves.
@@ -151,11 +132,6 @@ def backward_prune(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],
             break
         score, current = best_score, best
     return current
-
-
-def log_comb(p: int, k: int) -> float:
-    """log C(p, k), the log of the number of ways to choose k of p."""
-    return math.lgamma(p + 1) - math.lgamma(k + 1) - math.lgamma(p - k + 1)
 
 
 @dataclass(frozen=True)

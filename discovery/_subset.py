@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
-from ._select import EXACT_RSS, ebic
+from ._criteria import EXACT_RSS, ebic
 
 __all__ = ["best_subsets"]
 

@@ -45,7 +45,7 @@ def hall(tmp_path):
 def test_polish_turns_operons_intercept_and_coefficient_into_70_d(rng):
     """The issue's example: 0.003054 + 69.99995*d becomes 70*d."""
     from discovery._data import prepare
-    from discovery._discover import _Settings
+    from discovery._engine import _Settings
     from discovery._genetic import polish_model
 
     d = rng.uniform(1, 10, 300)

@@ -1,0 +1,341 @@
+"""Routes to a formula besides the plain library fit, compared by BIC on the original target.
+
+Power laws (with factors), a factor common to every term, rational laws and
+transformed targets; the winner is replicated on halves of the rows and its
+rivals within 2 of BIC are noted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import sympy
+import torch
+
+from basis_library import (
+    Design,
+    Library,
+    LibraryError,
+    as_symbols,
+)
+
+from ._data import Dataset
+from ._engine import _Settings, fit_library
+from ._select import (
+    EXACT_RSS,
+    ebic,
+    log_comb,
+)
+from .errors import FitError
+from .model import Model
+
+
+def _bic(model: Model, n: int, extra: int, floor: float, search: float = 0.0) -> float:
+    """BIC on the original scale; ``extra`` counts fitted parameters beyond the terms.
+
+    ``search`` is the log of the number of structures the route chose among
+    (``log C(p, k)`` for k terms picked from p library columns, the extended
+    BIC's price of the search, Chen & Chen 2008, γ = 1/2): twelve terms
+    picked from hundreds fit noise better than a power law with two exponents
+    and must not win by that alone; a factor picked from hundreds of
+    candidates likewise pays for the picking.
+    """
+    rss = float(model.metrics["mse"]) * n  # type: ignore[arg-type]
+    return ebic(rss, n, 0, len(model.terms) + extra, floor * n, gamma=0.0) + search
+
+
+def _other_routes(model: Model, library: Library, design: Design, dataset: Dataset,
+                  settings: _Settings, started: float) -> Model:
+    """Try power laws in log space and fits of transformed targets; keep the lowest BIC.
+
+    Every alternative is judged on the original target, with its extra fitted
+    parameters (exponents, the choice of transform) charged to it. The
+    transformed targets reuse ``library``, already built (with the user's
+    variable hints), compiled and evaluated (``design``) for the first fit.
+    """
+    from ._strategies import TRANSFORMS, power_laws
+
+    n = dataset.n
+    floor = EXACT_RSS * float(np.mean(dataset.y**2))
+    p = len(design.terms)
+    best, best_bic = model, _bic(model, n, 0, floor, log_comb(p, len(model.terms)))
+    if _exact_enough(model, dataset):
+        return model
+    tried = [(best_bic, model)]
+    for shape, n_exponents, search in power_laws(dataset, random_state=settings.random_state):
+        if _exact_enough(best, dataset):
+            break
+        try:
+            alternative = fit_library(dataset, Library([shape], spec="power law (log-space fit)"),
+                                      settings, started=started, timings={})
+        except (FitError, LibraryError):
+            continue
+        alternative.metrics["strategy"] = "power law"
+        score = _bic(alternative, n, n_exponents, floor, search)
+        tried.append((score, alternative))
+        if score < best_bic:
+            best, best_bic = alternative, score
+    factored = None if _exact_enough(best, dataset) else _best_factored(
+        dataset, library, design, settings, started)
+    if factored is not None:
+        # The exponents of every input were estimated to propose the factor.
+        score = _bic(factored, n, len(dataset.inputs), floor, log_comb(p, len(factored.terms)))
+        tried.append((score, factored))
+        if score < best_bic:
+            best, best_bic = factored, score
+    rational = None if _exact_enough(best, dataset) else _rational_route(
+        dataset, library, design, settings, model)
+    if rational is not None:
+        score = _bic(rational, n,
+                     int(rational.info["n_parameters"]) - len(rational.terms),  # type: ignore[call-overload]
+                     floor, float(rational.info["search"]))  # type: ignore[arg-type]
+        tried.append((score, rational))
+        if score < best_bic:
+            best, best_bic = rational, score
+    for name, *_ in TRANSFORMS:
+        if _exact_enough(best, dataset):
+            break
+        fitted = _transform_fit(name, dataset, library, design, settings, started)
+        if fitted is None:
+            continue
+        inner, inverted = fitted
+        # Every inner coefficient is a fitted parameter, plus the choice of transform.
+        score = _bic(inverted, n, len(inner.terms) + 1 - len(inverted.terms), floor,
+                     log_comb(p, len(inner.terms)))
+        tried.append((score, inverted))
+        if score < best_bic:
+            best, best_bic = inverted, score
+    _note_rival_routes(best, best_bic, tried, dataset)
+    return best
+
+
+def _rational_route(dataset: Dataset, library: Library, design: Design,
+                    settings: _Settings, base: Model) -> Model | None:
+    """The rational law P/Q of :mod:`discovery._rational` as a Model, or None."""
+    from ._rational import rational_fit, rational_model
+
+    fitted = rational_fit(dataset, library, design, settings)
+    model = None if fitted is None else rational_model(fitted, dataset, base)
+    if model is not None and fitted is not None:
+        model.info.update(n_parameters=fitted.n_parameters, search=fitted.search)
+    return model
+
+
+def _factored_fit(factor: sympy.Expr, dataset: Dataset, library: Library, design: Design,
+                  settings: _Settings, started: float) -> Model | None:
+    """The library fit of y with every column multiplied by the monomial ``factor``."""
+    from ._strategies import _evaluate as values_of
+
+    values = values_of(factor, dataset)
+    if values is None:
+        return None
+    scale = torch.tensor(np.array(values), dtype=design.matrix.dtype, device=design.matrix.device)
+    scaled = replace(design, matrix=design.matrix * scale[:, None],
+                     terms=tuple(factor * t for t in design.terms))
+    try:
+        model = fit_library(dataset, library, settings, started=started, timings={},
+                            design=scaled)
+    except (FitError, LibraryError):
+        return None
+    model.metrics["strategy"] = f"library times {factor}"
+    model.info["common_factor"] = str(factor)
+    return model
+
+
+def _best_factored(dataset: Dataset, library: Library, design: Design, settings: _Settings,
+                   started: float, also: sympy.Expr | None = None) -> Model | None:
+    """The factored fit (:func:`_factored_fit`) of lowest BIC over the factors
+    proposed for ``dataset`` (and ``also``)."""
+    from ._strategies import common_factors
+
+    factors = common_factors(dataset)
+    if also is not None and also not in factors:
+        factors.append(also)
+    best, best_bic = None, math.inf
+    floor = EXACT_RSS * float(np.mean(dataset.y**2))
+    for factor in factors:
+        fitted = _factored_fit(factor, dataset, library, design, settings, started)
+        if fitted is None:
+            continue
+        # The exponents of every input were estimated to propose the factor.
+        score = _bic(fitted, dataset.n, len(dataset.inputs), floor,
+                     log_comb(len(design.terms), len(fitted.terms)))
+        if score < best_bic:
+            best, best_bic = fitted, score
+        if _exact_enough(fitted, dataset):
+            break
+    return best
+
+
+def _transform_fit(name: str, dataset: Dataset, library: Library, design: Design,
+                   settings: _Settings, started: float) -> tuple[Model, Model] | None:
+    """The library fit of transformed target ``name`` and the model it gives for y.
+
+    Rows are weighted by 1/|g'(y)| (the delta method), so the fit approximates
+    least squares on y. None where the transform does not apply or its
+    weighted R² is below 0.99.
+    """
+    from ._strategies import TRANSFORMS
+
+    _, forward, inverse, slope = next(t for t in TRANSFORMS if t[0] == name)
+    with np.errstate(all="ignore"):
+        z = forward(dataset.y)
+        root_weight = 1 / np.abs(slope(dataset.y))
+    if not (np.all(np.isfinite(z)) and np.all(np.isfinite(root_weight))) or np.ptp(z) == 0:
+        return None
+    # The linearisation fails where the noise is comparable to y (1/|2y| for y² grows
+    # without bound as a noisy y nears 0, and a few such rows would steer the fit):
+    # no row weighs more than ten times the median.
+    root_weight = np.minimum(root_weight, 10 * float(np.median(root_weight)))
+    root_weight = root_weight / math.sqrt(float(np.mean(root_weight**2)))
+    scale = torch.as_tensor(root_weight, dtype=design.matrix.dtype, device=design.matrix.device)
+    weighted = replace(design, matrix=design.matrix * scale[:, None])
+    try:
+        inner = fit_library(replace(dataset, y=z * root_weight), library, settings,
+                            started=started, timings={}, design=weighted)
+    except (FitError, LibraryError):
+        return None
+    # R² of the weighted fit; training metrics on z would mix weighted and not.
+    zw = z * root_weight
+    mean = float(np.sum(zw * root_weight) / np.sum(root_weight**2))
+    tss = float(np.sum((zw - mean * root_weight) ** 2))
+    rss = float(inner.metrics["mse_refit"]) * dataset.n  # type: ignore[arg-type]
+    if tss <= 0 or 1 - rss / tss < 0.99:
+        return None
+    inverted = _model_of(inverse(inner.expression), dataset, inner, name)
+    return None if inverted is None else (inner, inverted)
+
+
+def _structure(model: Model) -> frozenset[str]:
+    """The terms a route chose: the inner fit's for a transformed target, else the model's."""
+    inner: list[dict[str, object]] = model.info.get("inner_terms") or []  # type: ignore[assignment]
+    if inner:
+        return frozenset(str(t["term"]) for t in inner)
+    return frozenset(str(t.term) for t in model.terms)
+
+
+def _replication(model: Model, library: Library, design: Design, dataset: Dataset,
+                 settings: _Settings) -> dict[str, object]:
+    """Refit the winning route on each half of the rows: do both halves choose its terms?
+
+    Split-half replication (the two-half case of stability selection,
+    Meinshausen & Bühlmann 2010), for models the bootstrap did not assess
+    (power laws, transformed targets, ``n_bootstrap=0``): a formula whose
+    terms only one half of the data would choose is not established by them.
+    """
+    from ._strategies import power_laws
+
+    strategy = str(model.metrics.get("strategy") or "library")
+    generator = np.random.default_rng(0 if settings.random_state is None
+                                      else settings.random_state + 11)
+    order = generator.permutation(dataset.n)
+    mine = _structure(model)
+    halves = []
+    for rows in (np.sort(order[: dataset.n // 2]), np.sort(order[dataset.n // 2:])):
+        half = replace(dataset, y=dataset.y[rows],
+                       columns={k: v[rows] for k, v in dataset.columns.items()})
+        half_design = replace(design, matrix=design.matrix[torch.as_tensor(
+            rows, device=design.matrix.device)])
+        try:
+            if strategy == "power law":
+                # The same law may come back spelled otherwise (c³/(v·sqrt(c²/v² − 1))
+                # is c²/sqrt(1 − v²/c²) for positive c, v): compared by values.
+                shapes = [s for s, *_ in power_laws(half, random_state=settings.random_state)]
+                same = any(_proportional(s, model.terms[0].term, dataset) for s in shapes)
+                halves.append(mine if same else frozenset(str(s) for s in shapes))
+            elif strategy.startswith("library times "):
+                # Another factor may carry the same terms (G m₁m₂/(r₁r₂) · r₁ is G m₁m₂ · 1/r₂).
+                factored = _best_factored(half, library, half_design, settings, 0.0,
+                                          sympy.sympify(model.info["common_factor"], locals={
+                                              str(s): s for s in as_symbols(dataset.inputs)}))
+                halves.append(frozenset() if factored is None else _structure(factored))
+            elif strategy == "rational":
+                from ._rational import rational_fit
+
+                rational = rational_fit(half, library, half_design, settings)
+                halves.append(frozenset() if rational is None else frozenset(rational.terms))
+            elif strategy.startswith("fit of "):
+                name = strategy[len("fit of "):].split(",")[0]
+                fitted = _transform_fit(name, half, library, half_design, settings, 0.0)
+                halves.append(frozenset() if fitted is None else _structure(fitted[1]))
+            else:
+                halves.append(_structure(fit_library(half, library, settings, started=0.0,
+                                                     timings={}, design=half_design)))
+        except (FitError, LibraryError):
+            halves.append(frozenset())
+    return {"replicated": all(h == mine for h in halves),
+            "halves": [sorted(h) for h in halves]}
+
+
+def _proportional(a: sympy.Expr, b: sympy.Expr, dataset: Dataset) -> bool:
+    """Whether ``a`` is a constant multiple of ``b`` on ``dataset``'s rows (to 1e-6)."""
+    from ._strategies import _evaluate
+
+    va, vb = _evaluate(a, dataset), _evaluate(b, dataset)
+    if va is None or vb is None or np.any(vb == 0):
+        return False
+    ratio = va / vb
+    return bool(np.ptp(ratio) <= 1e-6 * np.max(np.abs(ratio)))
+
+
+def _note_rival_routes(best: Model, best_bic: float, tried: list[tuple[float, Model]],
+                       dataset: Dataset) -> None:
+    """Note on ``best`` the other routes' formulas that score within 2 of it.
+
+    A formula of another shape that predicts the rows differently but scores
+    as well means the data do not decide between them (Kass & Raftery 1995:
+    a BIC difference below 2 is "not worth more than a bare mention").
+    Formulas that predict the same rows to 1e-6 are the same law.
+    """
+    if _exact_enough(best, dataset):
+        return
+    mine = best.predict(dataset.columns)
+    scale = float(np.sqrt(np.mean(mine**2))) or 1.0
+    rivals = []
+    for score, other in tried:
+        if other is best or not score < best_bic + 2:
+            continue
+        with np.errstate(all="ignore"):
+            theirs = other.predict(dataset.columns)
+        if np.all(np.isfinite(theirs)) and np.max(np.abs(theirs - mine)) > 1e-6 * scale:
+            rivals.append(str(other.metrics.get("strategy", "library fit")))
+    if rivals:
+        notes: list[str] = list(best.metrics.get("identifiability") or [])  # type: ignore[call-overload]
+        notes.append(f"{len(rivals)} formula(s) of another shape ({', '.join(rivals)}) score "
+                     "within 2 of it (BIC): the data barely prefer this one")
+        best.metrics["identifiability"] = notes
+
+
+def _exact_enough(model: Model, dataset: Dataset) -> bool:
+    """A fit at the rounding floor (:data:`EXACT_RSS` of y·y) needs no other route.
+
+    Not R² > 1 - 1e-12: twelve smooth terms found by the subset search can
+    approximate exp(-θ²/2) that closely on a finite range, and would then
+    hide the exact one-term power law.
+    """
+    rss = float(model.metrics["mse"]) * dataset.n  # type: ignore[arg-type]
+    return rss <= EXACT_RSS * float(dataset.y @ dataset.y)
+
+
+def _model_of(expression: sympy.Expr, dataset: Dataset, inner: Model,
+              transform: str) -> Model | None:
+    """A model that is ``expression`` on the original target (from a transformed fit)."""
+    from ._genetic import model_from_expression
+
+    try:
+        model = model_from_expression(expression, dataset, method="sparse", front=[],
+                                      info=dict(inner.info), constants=dict(inner.constants))
+    except (FitError, ValueError, TypeError, ZeroDivisionError):
+        return None
+    if not math.isfinite(float(model.metrics["mse"])):  # type: ignore[arg-type]
+        return None
+    model.pareto = inner.pareto
+    model.library = inner.library
+    model.metrics["strategy"] = f"fit of {transform}, inverted"
+    model.info["inner_terms"] = [t.to_dict() for t in inner.terms]
+    model.info["no_uncertainty"] = (f"it is a least-squares fit of {transform}, inverted; the "
+                                    "inner fit's terms are in info['inner_terms']")
+    return model
+
