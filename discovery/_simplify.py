@@ -42,7 +42,25 @@ def simplify_expression(expr: sympy.Expr) -> sympy.Expr:
             forms.append(sympy.simplify(expr))
         except (TypeError, ValueError, NotImplementedError, RecursionError):
             pass
-    return min(forms, key=lambda e: (term_complexity(e), len(str(e))))
+    return _fewer_minus_signs(min(forms, key=lambda e: (term_complexity(e), len(str(e)))))
+
+
+def _fewer_minus_signs(expr: sympy.Expr) -> sympy.Expr:
+    """A quotient with numerator and denominator negated where that removes minus
+    signs: ``(2aρ + 3)/(3 − aρ)``, not ``(−2aρ − 3)/(aρ − 3)``.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> a, r = sympy.symbols("a rho", positive=True)
+    >>> _fewer_minus_signs((-2*a*r - 3)/(a*r - 3))
+    (2*a*rho + 3)/(-a*rho + 3)
+    """
+    numerator, denominator = expr.as_numer_denom()
+    if not denominator.is_Add:
+        return expr
+    flipped = sympy.expand(-numerator) / sympy.expand(-denominator)  # the same value
+    return flipped if str(flipped).count("-") < str(expr).count("-") else expr
 
 
 def round_floats(expr: sympy.Expr, digits: int = 6) -> sympy.Expr:
