@@ -199,13 +199,22 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
         return None
     n, m = dataset.n, len(coef)
     sigma2 = rss / max(n - m, 1)
+    floor = EXACT_RSS * float(y @ y)
+    # Q's leading 1 must matter: where y ≈ P/(Σ qⱼ gⱼ) fits as well (the 1
+    # negligible on the data, as in q₁q₂/(1 + 1038 εr²) for q₁q₂/(4πεr²)), the
+    # law is not rational in this form, and its extra freedom only fits noise.
+    with np.errstate(all="ignore"):
+        B = F / (G @ coef[k:])[:, None]
+        if np.all(np.isfinite(B)):
+            limit = y - B @ np.linalg.lstsq(B, y, rcond=None)[0]
+            if float(limit @ limit) - rss <= float(stats.chi2.ppf(0.99, 1)) * sigma2 + floor:
+                return None
     with np.errstate(all="ignore"):
         se = np.sqrt(np.clip(np.diag(np.linalg.pinv(J.T @ J)) * sigma2, 0, None))
     forms = {i: recognise(float(c), float(e), named, alpha=ALPHA)
              for i, (c, e) in enumerate(zip(coef, se))}
     claimed = sorted((i for i, f in forms.items() if f is not None),
                      key=lambda i: abs(coef[i] - forms[i].value) / max(se[i], 1e-300))  # type: ignore[union-attr]
-    floor = EXACT_RSS * float(y @ y)
     final, final_rss = coef, rss
     while claimed:
         fixed = {i: forms[i].value for i in claimed}  # type: ignore[union-attr]
