@@ -48,12 +48,14 @@ def _bic(model: Model, n: int, extra: int, floor: float, search: float = 0.0) ->
 
 def _other_routes(model: Model, library: Library, design: Design, dataset: Dataset,
                   settings: _Settings, started: float) -> Model:
-    """Try power laws in log space and fits of transformed targets; keep the lowest BIC.
+    """Try power laws (with factors), a factor common to every term, rational laws
+    and fits of transformed targets; keep the lowest BIC.
 
     Every alternative is judged on the original target, with its extra fitted
-    parameters (exponents, the choice of transform) charged to it. The
-    transformed targets reuse ``library``, already built (with the user's
-    variable hints), compiled and evaluated (``design``) for the first fit.
+    parameters (exponents, inner scales, the factor's exponents, the choice of
+    transform) and its search charged to it. The other routes reuse
+    ``library``, already built (with the user's variable hints), compiled and
+    evaluated (``design``) for the first fit.
     """
     from ._strategies import TRANSFORMS, power_laws
 
@@ -80,11 +82,10 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
     factored = None if _exact_enough(best, dataset) else _best_factored(
         dataset, library, design, settings, started)
     if factored is not None:
-        # The exponents of every input were estimated to propose the factor.
-        score = _bic(factored, n, len(dataset.inputs), floor, log_comb(p, len(factored.terms)))
-        tried.append((score, factored))
+        score, chosen = factored
+        tried.append((score, chosen))
         if score < best_bic:
-            best, best_bic = factored, score
+            best, best_bic = chosen, score
     rational = None if _exact_enough(best, dataset) else _rational_route(
         dataset, library, design, settings, model)
     if rational is not None:
@@ -145,9 +146,11 @@ def _factored_fit(factor: sympy.Expr, dataset: Dataset, library: Library, design
 
 
 def _best_factored(dataset: Dataset, library: Library, design: Design, settings: _Settings,
-                   started: float, also: sympy.Expr | None = None) -> Model | None:
+                   started: float, also: sympy.Expr | None = None
+                   ) -> tuple[float, Model] | None:
     """The factored fit (:func:`_factored_fit`) of lowest BIC over the factors
-    proposed for ``dataset`` (and ``also``)."""
+    proposed for ``dataset`` (and ``also``), with its BIC; the exponents of
+    every input were estimated to propose the factor, so each is charged."""
     from ._strategies import common_factors
 
     factors = common_factors(dataset)
@@ -159,14 +162,13 @@ def _best_factored(dataset: Dataset, library: Library, design: Design, settings:
         fitted = _factored_fit(factor, dataset, library, design, settings, started)
         if fitted is None:
             continue
-        # The exponents of every input were estimated to propose the factor.
         score = _bic(fitted, dataset.n, len(dataset.inputs), floor,
                      log_comb(len(design.terms), len(fitted.terms)))
         if score < best_bic:
             best, best_bic = fitted, score
         if _exact_enough(fitted, dataset):
             break
-    return best
+    return None if best is None else (best_bic, best)
 
 
 def _transform_fit(name: str, dataset: Dataset, library: Library, design: Design,
@@ -250,7 +252,7 @@ def _replication(model: Model, library: Library, design: Design, dataset: Datase
                 factored = _best_factored(half, library, half_design, settings, 0.0,
                                           sympy.sympify(model.info["common_factor"], locals={
                                               str(s): s for s in as_symbols(dataset.inputs)}))
-                halves.append(frozenset() if factored is None else _structure(factored))
+                halves.append(frozenset() if factored is None else _structure(factored[1]))
             elif strategy == "rational":
                 from ._rational import rational_fit
 
