@@ -20,7 +20,6 @@ import sympy
 
 from basis_library import parse_expression
 from discovery import DataError
-from discovery.cli import comma_list
 
 __all__ = ["Problem", "Variable", "load_problems", "generate", "SETS"]
 
@@ -130,7 +129,7 @@ def load_problems(set_name: str = "feynman", pattern: str | None = None) -> list
         raise DataError(f"Unknown Feynman set {set_name!r}; expected one of "
                         f"{', '.join(SETS)} or all.")
     if pattern:
-        globs = comma_list(pattern)
+        globs = [g.strip() for g in pattern.split(",") if g.strip()]
         problems = [p for p in problems if any(fnmatch.fnmatch(p.name, g) for g in globs)]
     return problems
 
