@@ -211,6 +211,10 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
                 return None
     with np.errstate(all="ignore"):
         se = np.sqrt(np.clip(np.diag(np.linalg.pinv(J.T @ J)) * sigma2, 0, None))
+    if not np.all(np.abs(coef) > 3 * se):
+        # A coefficient the data cannot tell from 0 is not in the law (as for a
+        # factor's exponent); P/Q is flexible enough to buy noise with it.
+        return None
     forms = {i: recognise(float(c), float(e), named, alpha=ALPHA)
              for i, (c, e) in enumerate(zip(coef, se))}
     claimed = sorted((i for i, f in forms.items() if f is not None),
