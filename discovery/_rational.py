@@ -26,13 +26,11 @@ from scipy import stats
 from basis_library import Design, Library
 
 from ._constants import ALPHA, recognise
-from .errors import FitError
 
 if TYPE_CHECKING:
     from ._data import Dataset
     from ._engine import _Settings
     from ._select import Candidate
-    from .model import Model
 
 __all__ = ["RationalFit", "rational_fit"]
 
@@ -230,24 +228,3 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
     exprs = [forms[i].expr if i in claimed else sympy.Float(final[i], 15)  # type: ignore[union-attr]
              for i in range(m)]
     return exprs[:k], exprs[k:], final_rss
-
-
-def rational_model(fitted: RationalFit, dataset: Dataset, inner: Model) -> Model | None:
-    """The Model that is ``fitted``'s expression on the original target (``inner``: the
-    library fit whose library and front it reports)."""
-    from ._genetic import model_from_expression
-
-    try:
-        model = model_from_expression(fitted.expression, dataset, method="sparse", front=[],
-                                      info=dict(inner.info), constants=dict(inner.constants))
-    except (FitError, ValueError, TypeError, ZeroDivisionError):
-        return None
-    if not math.isfinite(float(model.metrics["mse"])):  # type: ignore[arg-type]
-        return None
-    model.pareto = inner.pareto
-    model.library = inner.library
-    model.metrics["strategy"] = "rational"
-    model.info["inner_terms"] = [{"term": t} for t in fitted.terms]
-    model.info["no_uncertainty"] = ("it is a rational fit P/Q refined by nonlinear least "
-                                    "squares; the linearised terms are in info['inner_terms']")
-    return model

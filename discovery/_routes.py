@@ -115,10 +115,13 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
 def _rational_route(dataset: Dataset, library: Library, design: Design,
                     settings: _Settings, base: Model) -> Model | None:
     """The rational law P/Q of :mod:`discovery._rational` as a Model, or None."""
-    from ._rational import rational_fit, rational_model
+    from ._rational import rational_fit
 
     fitted = rational_fit(dataset, library, design, settings)
-    model = None if fitted is None else rational_model(fitted, dataset, base)
+    model = None if fitted is None else _model_of(
+        fitted.expression, dataset, base, "rational", [{"term": t} for t in fitted.terms],
+        "it is a rational fit P/Q refined by nonlinear least squares; the linearised terms "
+        "are in info['inner_terms']")
     if model is not None and fitted is not None:
         model.info.update(n_parameters=fitted.n_parameters, search=fitted.search)
     return model
@@ -206,7 +209,10 @@ def _transform_fit(name: str, dataset: Dataset, library: Library, design: Design
     rss = float(inner.metrics["mse_refit"]) * dataset.n  # type: ignore[arg-type]
     if tss <= 0 or 1 - rss / tss < 0.99:
         return None
-    inverted = _model_of(inverse(inner.expression), dataset, inner, name)
+    inverted = _model_of(inverse(inner.expression), dataset, inner, f"fit of {name}, inverted",
+                         [t.to_dict() for t in inner.terms],
+                         f"it is a least-squares fit of {name}, inverted; the inner fit's terms "
+                         "are in info['inner_terms']")
     return None if inverted is None else (inner, inverted)
 
 
@@ -321,9 +327,10 @@ def _exact_enough(model: Model, dataset: Dataset) -> bool:
     return rss <= EXACT_RSS * float(dataset.y @ dataset.y)
 
 
-def _model_of(expression: sympy.Expr, dataset: Dataset, inner: Model,
-              transform: str) -> Model | None:
-    """A model that is ``expression`` on the original target (from a transformed fit)."""
+def _model_of(expression: sympy.Expr, dataset: Dataset, inner: Model, strategy: str,
+              inner_terms: list[dict[str, object]], reason: str) -> Model | None:
+    """A model that is ``expression`` on the original target, from a route whose
+    own fit (``inner``: its library and front are reported) is not linear in y."""
     from ._genetic import model_from_expression
 
     try:
@@ -335,9 +342,8 @@ def _model_of(expression: sympy.Expr, dataset: Dataset, inner: Model,
         return None
     model.pareto = inner.pareto
     model.library = inner.library
-    model.metrics["strategy"] = f"fit of {transform}, inverted"
-    model.info["inner_terms"] = [t.to_dict() for t in inner.terms]
-    model.info["no_uncertainty"] = (f"it is a least-squares fit of {transform}, inverted; the "
-                                    "inner fit's terms are in info['inner_terms']")
+    model.metrics["strategy"] = strategy
+    model.info["inner_terms"] = inner_terms
+    model.info["no_uncertainty"] = reason
     return model
 
