@@ -199,7 +199,8 @@ def auto_library(
     inputs). Up to three inputs, also what small laws are made of (the Nguyen
     and Keijzer benchmarks, Uy et al. 2011): sin and cos of the angles'
     squares and pairwise products, products of first harmonics of different
-    arguments (``sin(x)*cos(y)``, ``sin(x**2)*cos(x)``), logs of shifted
+    arguments (``sin(x)*cos(y)``, ``sin(x**2)*cos(x)``), inverse squares
+    (``1/x**2``, ``y/x**2`` where x is non-zero), logs of shifted
     inputs (``log(x + 1)`` where x > -1, ``log(x**2 + 1)``) and powers with an
     input exponent (``x**y`` where x > 0).
 
@@ -254,7 +255,8 @@ def auto_library(
 
 def _small_law_terms(data: Mapping[str, np.ndarray], given: Sequence[Variable],
                      angles: Sequence[Variable]) -> Library:
-    """Trig of squares and products, products of harmonics, shifted logs, ``x**y``."""
+    """Trig of squares and products, products of harmonics, inverse squares,
+    shifted logs, ``x**y``."""
     symbols = {v.name: s for v, s in zip(given, as_symbols(list(given)))}
     a = [symbols[v.name] for v in angles]
     inner = [s**2 for s in a] + [s * t for s, t in itertools.combinations(a, 2)]
@@ -267,6 +269,10 @@ def _small_law_terms(data: Mapping[str, np.ndarray], given: Sequence[Variable],
         values = np.asarray(data[var.name], dtype=float)
         finite = values[np.isfinite(values)]
         x = symbols[var.name]
+        if finite.size and (finite != 0).all():
+            # Inverse squares (Rydberg's 1/n², Coulomb's 1/r²), alone and times an input.
+            terms += [sympy.Integer(1) / x**2] + [symbols[w.name] / x**2 for w in given
+                                                  if w.name != var.name]
         if finite.size and finite.min() > -1:
             terms.append(sympy.log(x + 1))
         terms.append(sympy.log(x**2 + 1))

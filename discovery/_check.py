@@ -67,6 +67,11 @@ def _plain(expr: sympy.Expr, constants: Mapping[str, float],
     return expr.xreplace(mapping)
 
 
+def _decimals_as_rationals(expr: sympy.Expr) -> sympy.Expr:
+    """Every float in ``expr`` as the rational its shortest decimal spells (3.3 → 33/10)."""
+    return expr.xreplace({f: sympy.Rational(repr(float(f))) for f in expr.atoms(sympy.Float)})
+
+
 def _terms(expr: sympy.Expr) -> dict[sympy.Expr, complex]:
     out: dict[sympy.Expr, complex] = {}
     for part in sympy.Add.make_args(sympy.expand(expr)):
@@ -135,10 +140,25 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
                                      key=lambda kv: -len(kv[1])):
             truth = truth.replace(column, symbol)
     t = _plain(_to_expr(truth, symbols, "truth"), named, frozenset(positive))
-    if significant is not None:
-        mr, tr = round_significant(m, significant), t
-    else:
-        mr, tr = round_floats(m, digits), round_floats(t, digits)
+
+    def rounded(expr: sympy.Expr) -> sympy.Expr:
+        # The rounded decimals as exact rationals: cos(3.3t + 0.7) must equal
+        # cos(33t/10 + 7/10), and 3.3 − 3.2999999999999998 must not be left over.
+        # One replacement, floats straight to rationals: a float left in the tree
+        # while it is rebuilt would let exp(−1.3(t − 4.1)) evaluate.
+        def rational(f: sympy.Float) -> sympy.Rational:
+            r = round_significant(f, significant) if significant is not None else \
+                round_floats(f, digits)
+            return sympy.Rational(repr(float(r)))
+
+        return expr.xreplace({f: rational(f) for f in expr.atoms(sympy.Float)})
+
+    # The model's constants are rounded as printed, before sympy evaluates
+    # anything (exp(−1.3(t − 4.1)) would become 206.437974·exp(−1.3t)), and
+    # again once named constants are substituted.
+    mr = rounded(_plain(rounded(raw_model), named, frozenset(positive)))
+    tr = t if significant is not None else rounded(t)
+    tr = _decimals_as_rationals(tr)
     difference = sympy.simplify(tr - mr)
     symbolic = bool(difference.is_number)
     ratio = None

@@ -15,6 +15,7 @@ from basis_library import (
     Library,
     LibraryError,
     Variable,
+    as_symbols,
     auto_library,
     custom,
     parse_basis,
@@ -25,7 +26,7 @@ from ._assess import assess
 from ._backends import BACKENDS, backend
 from ._data import Dataset, prepare
 from ._engine import _evaluate, _Settings, fit_library
-from ._routes import _exact_enough, _other_routes, _replication
+from ._routes import _exact_enough, _other_routes, _replication, route_refit
 from ._select import (
     SELECTIONS,
     VALIDATIONS,
@@ -275,6 +276,7 @@ def discover(
         model.metrics["replication"] = _replication(model, library, design, dataset,
                                                     replace(settings, simplify=False))
         model.info["timings"]["replication"] = time.perf_counter() - t  # type: ignore[index]
+    _discrete_inputs(model, dataset)
     _judge(model, dataset, settings, design.matrix)
     model.names = dict(dataset.names)
     # The total covers every route tried, whichever won, and the assessment.
@@ -308,6 +310,43 @@ def _assess(model: Model, dataset: Dataset, settings: _Settings, n_bootstrap: in
 
 
 
+#: An input with at most this many distinct values is discrete (:func:`_discrete_inputs`).
+_FEW_VALUES = 12
+
+
+def _discrete_inputs(model: Model, dataset: Dataset) -> None:
+    """Say where an input takes few values: its form in the law is then weakly identified.
+
+    On k distinct values every function of one input is a combination of k
+    columns (the indicators of its values), so the library's forms of it are
+    collinear there (those numerically so were dropped as collinear pairs).
+    With as many terms in that input alone, plus a constant, as it has
+    values, any function of it would fit: its form is not identified, and
+    the note becomes a reason against the verdict ``law``. Otherwise the
+    note (``metrics['discrete_inputs']``) says the form was chosen among the
+    library's as the sparsest that fits.
+    """
+    notes, unidentified = [], []
+    for name, symbol in zip(dataset.inputs, as_symbols(dataset.inputs)):
+        k = int(np.unique(dataset.columns[name]).size)
+        if k > _FEW_VALUES:
+            continue
+        alone = [t for t in model.terms if t.term.free_symbols == {symbol}]
+        if not alone:
+            continue
+        notes.append(f"{name} takes only {k} distinct values: its form "
+                     f"({', '.join(str(t.term) for t in alone)}) is the sparsest of the "
+                     "library's that fits, not the only function that would")
+        if k <= len(alone) + 1:
+            unidentified.append(f"{name} takes only {k} values and the law has {len(alone)} "
+                                "term(s) in it alone: any function of it would fit as well")
+    if notes:
+        model.metrics["discrete_inputs"] = notes
+    if unidentified:
+        model.metrics["identifiability"] = [
+            *(model.metrics.get("identifiability") or []), *unidentified]  # type: ignore[misc]
+
+
 def _judge(model: Model, dataset: Dataset, settings: _Settings, design: torch.Tensor) -> None:
     """Attach :attr:`Model.verdict`; ``design`` is the library evaluated on the rows."""
     t = time.perf_counter()
@@ -316,7 +355,8 @@ def _judge(model: Model, dataset: Dataset, settings: _Settings, design: torch.Te
     if not exact:
         y = torch.tensor(dataset.y, dtype=design.dtype, device=design.device)
         signal = signal_test(design, y, max_terms=settings.max_terms,
-                             random_state=settings.random_state)
+                             random_state=settings.random_state,
+                             route=route_refit(model, dataset, settings))
     model.verdict = verdict(model, dataset, signal, exact=exact, max_terms=settings.max_terms,
                             random_state=settings.random_state)
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]

@@ -25,8 +25,6 @@ from scipy import stats
 
 from basis_library import Design, Library
 
-from ._constants import ALPHA, recognise
-
 if TYPE_CHECKING:
     from ._data import Dataset
     from ._engine import _Settings
@@ -159,8 +157,7 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
     of χ² (one degree per fixed value) in noise variances, the least certain
     dropped first.
     """
-    from scipy.optimize import least_squares
-
+    from ._nls import fit_parameters, snap_parameters, standard_errors
     from ._select import EXACT_RSS
 
     F, G = _columns([t for t, _ in numerator], dataset), _columns([t for t, _ in denominator],
@@ -171,26 +168,9 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
     def residual(c: np.ndarray) -> np.ndarray:
         return F @ c[:k] / (1 + G @ c[k:]) - y
 
-    def fit(start: np.ndarray, fixed: dict[int, float]) -> tuple[np.ndarray, float, np.ndarray]:
-        free = [i for i in range(len(start)) if i not in fixed]
-
-        def full(q: np.ndarray) -> np.ndarray:
-            c = start.copy()
-            c[free] = q
-            for i, v in fixed.items():
-                c[i] = v
-            return c
-
-        with np.errstate(all="ignore"):
-            found = least_squares(lambda q: residual(full(q)), start[free], method="lm",
-                                  max_nfev=400)
-        c = full(found.x)
-        r = residual(c)
-        return c, float(r @ r), found.jac
-
     start = np.array([c for _, c in numerator] + [c for _, c in denominator], dtype=float)
     try:
-        coef, rss, J = fit(start, {})
+        coef, rss, J = fit_parameters(residual, start)
     except (ValueError, np.linalg.LinAlgError):
         return None
     if not (np.all(np.isfinite(coef)) and math.isfinite(rss)):
@@ -207,24 +187,10 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
             limit = y - B @ np.linalg.lstsq(B, y, rcond=None)[0]
             if float(limit @ limit) - rss <= float(stats.chi2.ppf(0.99, 1)) * sigma2 + floor:
                 return None
-    with np.errstate(all="ignore"):
-        se = np.sqrt(np.clip(np.diag(np.linalg.pinv(J.T @ J)) * sigma2, 0, None))
+    se = standard_errors(J, rss, n)
     if not np.all(np.abs(coef) > 3 * se):
         # A coefficient the data cannot tell from 0 is not in the law (as for a
         # factor's exponent); P/Q is flexible enough to buy noise with it.
         return None
-    forms = {i: recognise(float(c), float(e), named, alpha=ALPHA)
-             for i, (c, e) in enumerate(zip(coef, se))}
-    claimed = sorted((i for i, f in forms.items() if f is not None),
-                     key=lambda i: abs(coef[i] - forms[i].value) / max(se[i], 1e-300))  # type: ignore[union-attr]
-    final, final_rss = coef, rss
-    while claimed:
-        fixed = {i: forms[i].value for i in claimed}  # type: ignore[union-attr]
-        snapped, snapped_rss, _ = fit(coef, fixed)
-        if snapped_rss - rss <= float(stats.chi2.ppf(0.99, len(claimed))) * sigma2 + floor:
-            final, final_rss = snapped, snapped_rss
-            break
-        claimed.pop()
-    exprs = [forms[i].expr if i in claimed else sympy.Float(final[i], 15)  # type: ignore[union-attr]
-             for i in range(m)]
+    exprs, _, final_rss = snap_parameters(residual, coef, rss, se, named, floor, n)
     return exprs[:k], exprs[k:], final_rss

@@ -254,6 +254,8 @@ def _report(model, check=None) -> None:  # noqa: ANN001
         print(f"Rows:           {m['n_samples']} used, {m['rows_dropped']} dropped for NaN/inf")
         for i, note in enumerate(m.get("identifiability") or []):
             print(f"{'Identifiable?' if i == 0 else '':<15} {note}")
+        for i, note in enumerate(m.get("discrete_inputs") or []):
+            print(f"{'Discrete:' if i == 0 else '':<15} {note}")
     lib = model.library
     if lib and not genetic:
         extra = []

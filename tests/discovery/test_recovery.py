@@ -269,3 +269,70 @@ def test_rational_laws_are_fitted_as_p_over_q(law):
         f"{law}: got {model.expression}"
     assert model.metrics["strategy"] == "rational"
     assert model.verdict["status"] == "law", model.verdict["reasons"]
+
+
+INNER_CONSTANT_LAWS = {
+    # Rates, frequencies, phases and shifts inside functions (variable projection).
+    "damped oscillation": (lambda t: 2.5 * np.exp(-0.3 * t) * np.cos(2 * t), 1,
+                           "damped oscillation", "5/2*exp(-3*t/10)*cos(2*t)"),
+    "damped oscillation with a phase": (
+        lambda t: 1.7 * np.exp(-0.45 * t) * np.cos(3.3 * t + 0.7), 1, "damped oscillation",
+        "17/10*exp(-9*t/20)*cos(33*t/10 + 7/10)"),
+    # Printed K/(1 + b·e^(−rt)) under noise (b = e^(r·t₀)): no 3-digit criterion applies.
+    "logistic growth": (lambda t: 4.2 / (1 + np.exp(-1.3 * (t - 4.1))), 1, "logistic",
+                        "21/5/(1 + exp(-13*(t - 41/10)/10))"),
+    "decay to a baseline": (lambda t: 3 * np.exp(-t / 2) + 1, 2, "exponential",
+                            "3*exp(-t/2) + 1"),
+}
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.01])
+@pytest.mark.parametrize("law", list(INNER_CONSTANT_LAWS))
+def test_constants_inside_functions_are_fitted_by_variable_projection(law, noise):
+    function, n_terms, family, truth = INNER_CONSTANT_LAWS[law]
+    rng = np.random.default_rng(7)
+    t = rng.uniform(0, 10, 500)
+    y = function(t)
+    y = y + noise * np.sqrt(np.mean(y**2)) * rng.normal(size=t.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = discover({"t": t, "y": y}, target="y", device="cpu", n_bootstrap=0)
+    assert model.metrics["strategy"] == f"inner constants ({family} in t)"
+    assert len(model.terms) == n_terms, model.expression
+    assert model.verdict["status"] == "law", model.verdict["reasons"]
+    # The law, not a fit of the rows: it extrapolates 50% past them. The printed
+    # form may differ (K/(1 + b·e^(−rt)) for K/(1 + e^(−r(t − t₀))), b = e^(r·t₀)).
+    # rtol: 1e-9 without noise; at 1% noise on 500 rows the parameters have
+    # relative SEs near 1e-3, and e^(−γt) at t = 15 amplifies an error in γ.
+    grid = np.linspace(0, 15, 301)
+    scale = np.max(np.abs(function(grid)))
+    error = np.max(np.abs(model.predict({"t": grid}) - function(grid))) / scale
+    assert error < (0.03 if noise else 1e-9), f"{law}: {model.expression}"
+    if noise == 0:  # every constant recognised: the law as written
+        assert check(model, truth).symbolic, f"{law}: {model.expression}"
+
+
+def test_an_input_with_few_values_is_named_and_inverse_squares_are_found():
+    """Rydberg's 1/λ = R(1/n₁² − 1/n₂²) on integer levels: the sparsest form, and a note."""
+    rng = np.random.default_rng(1)
+    n1 = rng.integers(1, 7, 300).astype(float)
+    n2 = n1 + rng.integers(1, 7, 300)
+    model = discover({"n1": n1, "n2": n2, "y": 1.097e7 * (1 / n1**2 - 1 / n2**2)}, target="y",
+                     device="cpu", n_bootstrap=0)
+    assert sorted(str(t.term) for t in model.terms) == ["n1**(-2)", "n2**(-2)"]
+    assert [t.coefficient for t in model.terms] == pytest.approx([1.097e7, -1.097e7], rel=1e-9)
+    notes = model.metrics["discrete_inputs"]
+    assert len(notes) == 2 and notes[0].startswith("n1 takes only 6 distinct values")
+    assert model.verdict["status"] == "law", model.verdict["reasons"]
+
+
+def test_a_discrete_input_with_as_many_terms_as_values_is_not_a_law():
+    """On 3 values any function of n is a + b·n + c·n²: its form is not identified."""
+    rng = np.random.default_rng(2)
+    n, x = rng.integers(1, 4, 400).astype(float), rng.uniform(1, 2, 400)
+    y = np.exp(n) + 2 * x
+    model = discover({"n": n, "x": x, "y": y}, target="y", device="cpu", n_bootstrap=0,
+                     basis=["1", "n", "n**2", "x"])
+    assert len([t for t in model.terms if {str(s) for s in t.term.free_symbols} == {"n"}]) == 2
+    assert any("any function of it would fit" in r for r in model.verdict["reasons"])
+    assert model.verdict["status"] != "law"

@@ -41,10 +41,11 @@ def test_the_cannon_law_gets_verdict_law(cannon):
 
 
 def test_a_law_outside_the_library_is_an_approximation():
-    """A damped oscillation: twelve library terms fit it only roughly; the residuals show it."""
+    """A damped squared oscillation: neither twelve library terms nor a family with
+    inner constants fits it; the residuals show it."""
     rng = np.random.default_rng(3)
     t = np.linspace(0, 10, 600)
-    y = np.exp(-0.3 * t) * np.cos(2.7 * t) + rng.normal(0, 0.05, t.size)
+    y = np.exp(-0.3 * t) * np.cos(2.7 * t) ** 2 + rng.normal(0, 0.05, t.size)
     model = _fit({"t": t, "y": y}, n_bootstrap=20)
     assert model.verdict["status"] == "approximation"
     assert any("structured" in r for r in model.verdict["reasons"])

@@ -1,0 +1,98 @@
+"""Nonlinear least squares of a few parameters, and honest closed forms for them.
+
+Shared by the routes whose parameters are not linear in y (rational laws,
+constants inside functions): a Levenberg–Marquardt fit with some parameters
+held, standard errors from its Jacobian, and the snapping of parameters to
+closed forms that the catalogue recognises honestly and a likelihood-ratio
+test keeps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import sympy
+from scipy import stats
+
+from ._constants import ALPHA, recognise
+
+__all__ = ["NLSFit", "fit_parameters", "snap_parameters", "standard_errors"]
+
+Residual = Callable[[np.ndarray], np.ndarray]
+#: (parameters, RSS, Jacobian of the free parameters)
+NLSFit = tuple[np.ndarray, float, np.ndarray]
+
+
+def fit_parameters(residual: Residual, start: np.ndarray, fixed: Mapping[int, float] | None = None,
+                   max_nfev: int = 400) -> NLSFit:
+    """Levenberg–Marquardt on ``residual`` from ``start``, the ``fixed`` indices held.
+
+    Raises ValueError or LinAlgError where the fit cannot start (the callers
+    drop such candidates).
+    """
+    from scipy.optimize import least_squares
+
+    fixed = dict(fixed or {})
+    free = [i for i in range(len(start)) if i not in fixed]
+
+    def full(q: np.ndarray) -> np.ndarray:
+        c = np.array(start, dtype=float)
+        c[free] = q
+        for i, v in fixed.items():
+            c[i] = v
+        return c
+
+    if not free:
+        c = full(np.zeros(0))
+        r = residual(c)
+        return c, float(r @ r), np.zeros((len(r), 0))
+    with np.errstate(all="ignore"):
+        found = least_squares(lambda q: residual(full(q)), np.asarray(start, float)[free],
+                              method="lm", max_nfev=max_nfev)
+    c = full(found.x)
+    r = residual(c)
+    return c, float(r @ r), found.jac
+
+
+def standard_errors(jacobian: np.ndarray, rss: float, n: int) -> np.ndarray:
+    """Standard errors ``sqrt(diag((JᵀJ)⁻¹)·σ²)`` with σ² = RSS/(n − parameters)."""
+    m = jacobian.shape[1]
+    sigma2 = rss / max(n - m, 1)
+    with np.errstate(all="ignore"):
+        return np.sqrt(np.clip(np.diag(np.linalg.pinv(jacobian.T @ jacobian)) * sigma2, 0, None))
+
+
+def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.ndarray,
+                    named: Mapping[str, float], floor: float, n: int,
+                    keep: Callable[[int], bool] = lambda i: True
+                    ) -> tuple[list[sympy.Expr], np.ndarray, float]:
+    """Each parameter the catalogue recognises honestly, fixed at its closed form.
+
+    Recognition is :func:`recognise` with its chance test at :data:`ALPHA`;
+    the set of fixed values is kept only while the refit of the others raises
+    the RSS by at most the 99% quantile of χ² (one degree per fixed value) in
+    noise variances, the least certain dropped first. ``keep(i)`` false
+    leaves parameter ``i`` a decimal. Returns the parameters as expressions
+    (closed forms, else 15-digit floats), their values and the RSS.
+    """
+    sigma2 = rss / max(n - len(coef), 1)
+    forms = {i: recognise(float(c), float(e), named, alpha=ALPHA)
+             for i, (c, e) in enumerate(zip(coef, se)) if keep(i)}
+    claimed = sorted((i for i, f in forms.items() if f is not None),
+                     key=lambda i: abs(coef[i] - forms[i].value) / max(se[i], 1e-300))  # type: ignore[union-attr]
+    final, final_rss = coef, rss
+    while claimed:
+        fixed = {i: forms[i].value for i in claimed}  # type: ignore[union-attr]
+        try:
+            snapped, snapped_rss, _ = fit_parameters(residual, coef, fixed)
+        except (ValueError, np.linalg.LinAlgError):
+            snapped_rss = math.inf
+        if snapped_rss - rss <= float(stats.chi2.ppf(0.99, len(claimed))) * sigma2 + floor:
+            final, final_rss = snapped, snapped_rss
+            break
+        claimed.pop()
+    exprs = [forms[i].expr if i in claimed else sympy.Float(final[i], 15)  # type: ignore[union-attr]
+             for i in range(len(coef))]
+    return exprs, final, final_rss
