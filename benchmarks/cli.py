@@ -18,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Compare discovery with nearest neighbour, linear, MLP (and, for the "
                     "cannon, the study's hand-picked basis), in and out of range.")
     bench.set_defaults(handler=_run)
-    bench.add_argument("what", help="'cannon', 'feynman', 'nguyen', 'honesty', or a CSV/Parquet "
-                                    "file")
+    bench.add_argument("what", help="'cannon', 'feynman', 'nguyen', 'honesty', 'printing', or "
+                                    "a CSV/Parquet file")
     bench.add_argument("--target", help="target column (for a file)")
     bench.add_argument("--inputs", help="comma-separated input columns (for a file)")
     bench.add_argument("--extrapolate", metavar="COL",
@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="feynman, nguyen: seeds per problem (default 1; nguyen 10)")
     bench.add_argument("--n-train", type=int, default=1000, help="feynman: training points")
     bench.add_argument("--workers", type=int, default=2,
-                       help="feynman, nguyen, honesty: worker processes")
+                       help="feynman, nguyen, honesty, printing: worker processes")
     bench.add_argument("--dask", metavar="ADDRESS",
                        help="feynman: run on the Dask cluster at ADDRESS (tcp://host:8786)")
     bench.add_argument("--problems", metavar="PATTERN",
@@ -79,6 +79,8 @@ def _run(args: argparse.Namespace) -> int:
         return _nguyen(args, out, progress)
     if args.what == "honesty":
         return _honesty(args, out, progress)
+    if args.what == "printing":
+        return _printing(args, out, progress)
     if args.what == "cannon":
         from .cannon import run_cannon, sample_efficiency, summary, write_cannon
 
@@ -164,6 +166,17 @@ def _nguyen(args: argparse.Namespace, out: Path, progress: bool) -> int:
     print(table.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
     print(f"\nMean exact recovery: {table['recovered %'].mean():.1f}% "
           f"(NGGP 92.3, DSR 83.6, PySR 74.4)")
+    paths = [out / "results.jsonl", *write_summary(records, out)]
+    print("\nwrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _printing(args: argparse.Namespace, out: Path, progress: bool) -> int:
+    from .printing import run_printing, summarise, write_summary
+
+    records = run_printing(workers=args.workers, out=out, progress=progress)
+    table = summarise(records)
+    print(table.drop(columns=["raw"]).to_string(index=False))
     paths = [out / "results.jsonl", *write_summary(records, out)]
     print("\nwrote " + ", ".join(str(p) for p in paths))
     return 0
