@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from basis_library import ParseError, as_symbols, normalise_term, parse_expression
+from basis_library import (
+    ParseError,
+    as_symbols,
+    normalise_term,
+    parse_expression,
+    term_complexity,
+)
 
 from ._simplify import round_floats, round_significant
 
@@ -65,6 +71,21 @@ def _plain(expr: sympy.Expr, constants: Mapping[str, float],
         else:
             mapping[s] = sympy.Symbol(name, real=True)
     return expr.xreplace(mapping)
+
+
+#: Models at most this size (nodes) are compared again with their decimals as rationals.
+_RATIONAL_LIMIT = 30
+
+
+def _same_law(mr: sympy.Expr, tr: sympy.Expr) -> tuple[bool, sympy.Expr, sympy.Expr | None]:
+    """SRBench's criterion: the difference, or else the ratio, simplifies to a constant."""
+    difference = sympy.simplify(tr - mr)
+    symbolic = bool(difference.is_number)
+    ratio = None
+    if not symbolic and mr != 0 and tr != 0:
+        ratio = sympy.simplify(mr / tr)
+        symbolic = bool(ratio.is_number and ratio != 0)
+    return symbolic, difference, ratio
 
 
 def _decimals_as_rationals(expr: sympy.Expr) -> sympy.Expr:
@@ -140,31 +161,31 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
                                      key=lambda kv: -len(kv[1])):
             truth = truth.replace(column, symbol)
     t = _plain(_to_expr(truth, symbols, "truth"), named, frozenset(positive))
+    if significant is not None:
+        mr, tr = round_significant(m, significant), t
+    else:
+        mr, tr = round_floats(m, digits), round_floats(t, digits)
+    symbolic, difference, ratio = _same_law(mr, tr)
+    if not symbolic and raw_model.has(sympy.Float) and \
+            term_complexity(raw_model) <= _RATIONAL_LIMIT:
+        # Again with the rounded decimals as exact rationals: cos(3.3t + 0.7)
+        # must equal cos(33t/10 + 7/10), and 3.3 − 3.2999999999999998 must not
+        # be left over. The model's constants are rounded as printed, before
+        # sympy evaluates anything (exp(−1.3(t − 4.1)) would become
+        # 206.437974·exp(−1.3t)), and again once named constants are
+        # substituted. Small models only: sympy.simplify on a long expression
+        # with rational exponents can take minutes.
+        def rounded(expr: sympy.Expr) -> sympy.Expr:
+            def rational(f: sympy.Float) -> sympy.Rational:
+                r = round_significant(f, significant) if significant is not None else \
+                    round_floats(f, digits)
+                return sympy.Rational(repr(float(r)))
 
-    def rounded(expr: sympy.Expr) -> sympy.Expr:
-        # The rounded decimals as exact rationals: cos(3.3t + 0.7) must equal
-        # cos(33t/10 + 7/10), and 3.3 − 3.2999999999999998 must not be left over.
-        # One replacement, floats straight to rationals: a float left in the tree
-        # while it is rebuilt would let exp(−1.3(t − 4.1)) evaluate.
-        def rational(f: sympy.Float) -> sympy.Rational:
-            r = round_significant(f, significant) if significant is not None else \
-                round_floats(f, digits)
-            return sympy.Rational(repr(float(r)))
+            return expr.xreplace({f: rational(f) for f in expr.atoms(sympy.Float)})
 
-        return expr.xreplace({f: rational(f) for f in expr.atoms(sympy.Float)})
-
-    # The model's constants are rounded as printed, before sympy evaluates
-    # anything (exp(−1.3(t − 4.1)) would become 206.437974·exp(−1.3t)), and
-    # again once named constants are substituted.
-    mr = rounded(_plain(rounded(raw_model), named, frozenset(positive)))
-    tr = t if significant is not None else rounded(t)
-    tr = _decimals_as_rationals(tr)
-    difference = sympy.simplify(tr - mr)
-    symbolic = bool(difference.is_number)
-    ratio = None
-    if not symbolic and mr != 0 and tr != 0:
-        ratio = sympy.simplify(mr / tr)
-        symbolic = bool(ratio.is_number and ratio != 0)
+        mr = rounded(_plain(rounded(raw_model), named, frozenset(positive)))
+        tr = _decimals_as_rationals(t if significant is not None else rounded(t))
+        symbolic, difference, ratio = _same_law(mr, tr)
     mt, tt = _terms(m), _terms(t)
     if set(mt) != set(tt):
         mt2, tt2 = _terms(sympy.expand_trig(m)), _terms(sympy.expand_trig(t))

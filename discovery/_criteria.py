@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["EXACT_RSS", "ebic", "log_comb", "small_sample"]
+__all__ = ["EXACT_RSS", "aic", "ebic", "log_comb", "small_sample"]
 
 #: An exact fit's RSS is rounding noise: below this fraction of y·y (a residual
 #: ~1e-10 of ‖y‖) a smaller RSS is no evidence for more terms.
@@ -29,6 +29,11 @@ def ebic(rss: float, n: int, p: int, k: int, floor: float, gamma: float = 0.5) -
     """Extended BIC (Chen & Chen): k of p terms, RSS floored; ``gamma=0`` is plain BIC."""
     penalty = 2 * gamma * log_comb(p, k) if gamma else 0.0
     return n * math.log(max(rss, floor) / n) + k * math.log(n) + penalty + small_sample(n, k)
+
+
+def aic(rss: float, n: int, k: int, floor: float) -> float:
+    """AIC with the small-sample correction (AICc, Hurvich & Tsai 1989), RSS floored."""
+    return n * math.log(max(rss, floor) / n) + 2.0 * k + small_sample(n, k)
 
 
 def log_comb(p: int, k: int) -> float:

@@ -140,7 +140,7 @@ def pick_from_front(front: list[dict[str, Any]], dataset: Dataset,
     noise level of 1, which returned a straight line for I.6.2a while its
     front held the law), so a model is chosen from every backend's front alike.
     """
-    from ._select import EXACT_RSS, ebic, small_sample
+    from ._criteria import EXACT_RSS, aic, ebic
 
     n = dataset.n
     floor = max(EXACT_RSS * float(dataset.y @ dataset.y), 1e-300)
@@ -155,8 +155,8 @@ def pick_from_front(front: list[dict[str, Any]], dataset: Dataset,
         if not math.isfinite(mse):
             continue
         k = len(expr.atoms(sympy.Float)) + 1
-        score = (n * math.log(max(mse * n, floor) / n) + 2.0 * k + small_sample(n, k)
-                 if criterion == "aic" else ebic(mse * n, n, 0, k, floor, gamma=0.0))
+        score = (aic(mse * n, n, k, floor) if criterion == "aic"
+                 else ebic(mse * n, n, 0, k, floor, gamma=0.0))
         if score < best_score:
             best, best_score = expr, score
     return best

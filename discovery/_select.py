@@ -16,7 +16,7 @@ import torch
 
 from basis_library import term_complexity
 
-from ._criteria import EXACT_RSS, ebic, log_comb, small_sample
+from ._criteria import EXACT_RSS, aic, ebic, log_comb, small_sample
 from ._sparse import refit
 from .errors import FitError
 
@@ -91,7 +91,7 @@ def score_candidates(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tuple[
             rss=fit.rss, mse=fit.rss / n,
             complexity=model_complexity([terms[i] for i in support]),
             bic=ebic(rss, n, p, k, floor, ebic_gamma),
-            aic=n * math.log(rss / n) + 2 * k + small_sample(n, k), validation_mse=held,
+            aic=aic(rss, n, k, floor), validation_mse=held,
             validation_se=held_se, exact=exact,
             admissible=k <= term_cap(n, exact)))
     return out

@@ -119,11 +119,12 @@ def bootstrap_selection(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tup
     def score(rss: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
         yy = gram[:, P, P].reshape((-1,) + (1,) * (rss.dim() - 1))
         fit = m * torch.log(torch.maximum(rss, _GRAM_FLOOR * yy) / m)
-        if criterion == "aic":
-            return fit + 2 * k
-        # The AICc correction of :func:`~discovery._select.small_sample`, on tensors.
+        # :func:`~discovery._criteria.aic` and :func:`~discovery._criteria.ebic` on
+        # tensors, each with the AICc correction.
         spare = (m - k - 1).to(fit.dtype)
         small = torch.where(spare > 0, 2.0 * k * (k + 1) / spare.clamp_min(1.0), math.inf)
+        if criterion == "aic":
+            return fit + 2 * k + small
         return fit + k * math.log(m) + 2 * ebic_gamma * log_combs[k] + small
 
     path_rss, path_masks = _forward_sweeps(gram, min(max_terms, P, m - 1))
