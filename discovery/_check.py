@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import sympy
 
 from basis_library import (
@@ -79,6 +80,8 @@ _RATIONAL_LIMIT = 30
 
 def _same_law(mr: sympy.Expr, tr: sympy.Expr) -> tuple[bool, sympy.Expr, sympy.Expr | None]:
     """SRBench's criterion: the difference, or else the ratio, simplifies to a constant."""
+    if _surely_different(mr, tr):
+        return False, tr - mr, None
     difference = sympy.simplify(tr - mr)
     symbolic = bool(difference.is_number)
     ratio = None
@@ -86,6 +89,35 @@ def _same_law(mr: sympy.Expr, tr: sympy.Expr) -> tuple[bool, sympy.Expr, sympy.E
         ratio = sympy.simplify(mr / tr)
         symbolic = bool(ratio.is_number and ratio != 0)
     return symbolic, difference, ratio
+
+
+def _surely_different(mr: sympy.Expr, tr: sympy.Expr, points: int = 8) -> bool:
+    """Whether neither ``tr − mr`` nor ``mr/tr`` is constant at a few random points.
+
+    A necessary condition for :func:`_same_law`, checked first because
+    ``sympy.simplify`` can take minutes on a long wrong formula. Only a clear
+    numerical answer counts: where either side cannot be evaluated (a domain
+    error, a complex value), it is left to sympy.
+    """
+    symbols = sorted(mr.free_symbols | tr.free_symbols, key=str)
+    if not symbols:
+        return False
+    values = np.random.default_rng(0).uniform(0.5, 2.0, (points, len(symbols)))
+    try:
+        with np.errstate(all="ignore"):
+            a = np.asarray(sympy.lambdify(symbols, mr, "numpy")(*values.T), dtype=float)
+            b = np.asarray(sympy.lambdify(symbols, tr, "numpy")(*values.T), dtype=float)
+    except (TypeError, ValueError, ZeroDivisionError, NameError, AttributeError):
+        return False
+    a, b = np.broadcast_to(a, (points,)), np.broadcast_to(b, (points,))
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))) or np.any(b == 0):
+        return False
+    scale = float(np.max(np.abs(a)) + np.max(np.abs(b)))
+    difference, ratio = a - b, a / b
+    # 1e-6: the rounded model and the truth agree to float64 rounding where they are
+    # the same law; a law that differs does so at the rounding of 3 digits, far above.
+    return bool(np.ptp(difference) > 1e-6 * scale and
+                np.ptp(ratio) > 1e-6 * float(np.max(np.abs(ratio))))
 
 
 def _decimals_as_rationals(expr: sympy.Expr) -> sympy.Expr:
