@@ -227,12 +227,14 @@ def _fit_family(family: Family, t: np.ndarray, symbol: sympy.Symbol, y: np.ndarr
     kept columns (the constant is the last) and the RSS; None where no start
     converges or a rate cannot be told from 0.
     """
-    starts = family.starts(t, y)
+    # Starts are found and ranked on at most _SCAN_ROWS rows (the periodogram
+    # holds rows × frequencies values); the refinement uses all.
+    rows = np.linspace(0, t.size - 1, min(t.size, _SCAN_ROWS)).astype(int)
+    starts = family.starts(t[rows], y[rows])
     if not starts:
         return None
-    m = family.columns(t, starts[0]).shape[1]
+    m = family.columns(t[:1], starts[0]).shape[1]
     kept = list(range(m + 1 if constant else m))
-    rows = np.linspace(0, t.size - 1, min(t.size, _SCAN_ROWS)).astype(int)
 
     def score(theta: np.ndarray) -> float:
         with np.errstate(all="ignore"):
