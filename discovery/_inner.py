@@ -187,7 +187,12 @@ def inner_fit(dataset: Dataset, named: dict[str, float]) -> InnerFit | None:
     for name in inputs:
         t = np.asarray(dataset.columns[name], dtype=float)
         for family, constant in itertools.product(FAMILIES, (True, False)):
-            fitted = _fit_family(family, t, symbols[name], y, named, floor, constant)
+            try:
+                fitted = _fit_family(family, t, symbols[name], y, named, floor, constant)
+            except (ValueError, np.linalg.LinAlgError):
+                # A family the data drive to overflow (a rate of 10³ on t ~ 10³)
+                # is not this law; the others are still tried.
+                fitted = None
             if fitted is None:
                 continue
             expression, n_parameters, kept, rss = fitted

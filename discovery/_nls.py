@@ -57,11 +57,18 @@ def fit_parameters(residual: Residual, start: np.ndarray, fixed: Mapping[int, fl
 
 
 def standard_errors(jacobian: np.ndarray, rss: float, n: int) -> np.ndarray:
-    """Standard errors ``sqrt(diag((JᵀJ)⁻¹)·σ²)`` with σ² = RSS/(n − parameters)."""
+    """Standard errors ``sqrt(diag((JᵀJ)⁻¹)·σ²)`` with σ² = RSS/(n − parameters);
+    infinite where the Jacobian is not finite (no parameter is then significant)."""
     m = jacobian.shape[1]
     sigma2 = rss / max(n - m, 1)
+    if not (np.all(np.isfinite(jacobian)) and math.isfinite(sigma2)):
+        return np.full(m, math.inf)
     with np.errstate(all="ignore"):
-        return np.sqrt(np.clip(np.diag(np.linalg.pinv(jacobian.T @ jacobian)) * sigma2, 0, None))
+        try:
+            inverse = np.linalg.pinv(jacobian.T @ jacobian)
+        except np.linalg.LinAlgError:
+            return np.full(m, math.inf)
+        return np.sqrt(np.clip(np.diag(inverse) * sigma2, 0, None))
 
 
 def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.ndarray,

@@ -32,6 +32,9 @@ from ._select import (
 from .errors import FitError
 from .model import Model
 
+#: Numerical failures of an alternative route: the route is skipped, the fit goes on.
+_NUMERICAL = (np.linalg.LinAlgError, torch.linalg.LinAlgError)
+
 
 def _bic(model: Model, n: int, extra: int, floor: float, search: float = 0.0) -> float:
     """BIC on the original scale; ``extra`` counts fitted parameters beyond the terms.
@@ -73,7 +76,7 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         try:
             alternative = fit_library(dataset, Library([shape], spec="power law (log-space fit)"),
                                       settings, started=started, timings={})
-        except (FitError, LibraryError):
+        except (FitError, LibraryError, *_NUMERICAL):
             continue
         alternative.metrics["strategy"] = "power law"
         score = _bic(alternative, n, n_exponents, floor, search)
@@ -196,7 +199,7 @@ def _factored_fit(factor: sympy.Expr, dataset: Dataset, library: Library, design
     try:
         model = fit_library(dataset, library, settings, started=started, timings={},
                             design=scaled)
-    except (FitError, LibraryError):
+    except (FitError, LibraryError, *_NUMERICAL):
         return None
     model.metrics["strategy"] = f"library times {factor}"
     model.info["common_factor"] = str(factor)
@@ -255,7 +258,7 @@ def _transform_fit(name: str, dataset: Dataset, library: Library, design: Design
     try:
         inner = fit_library(replace(dataset, y=z * root_weight), library, settings,
                             started=started, timings={}, design=weighted)
-    except (FitError, LibraryError):
+    except (FitError, LibraryError, *_NUMERICAL):
         return None
     # R² of the weighted fit; training metrics on z would mix weighted and not.
     zw = z * root_weight
@@ -330,7 +333,7 @@ def _replication(model: Model, library: Library, design: Design, dataset: Datase
             else:
                 halves.append(_structure(fit_library(half, library, settings, started=0.0,
                                                      timings={}, design=half_design)))
-        except (FitError, LibraryError):
+        except (FitError, LibraryError, *_NUMERICAL):
             halves.append(frozenset())
     return {"replicated": all(h == mine for h in halves),
             "halves": [sorted(h) for h in halves]}

@@ -91,7 +91,12 @@ def lasso_solutions(X: torch.Tensor, y: torch.Tensor, *, n_alphas: int = 40, eps
                                         device=X.device)
     if use_gram:
         G = X.T @ X / n
-        lipschitz = float(torch.linalg.eigvalsh(G)[-1])
+        try:
+            lipschitz = float(torch.linalg.eigvalsh(G)[-1])
+        except torch.linalg.LinAlgError:
+            # eigh can fail on a badly conditioned Gram; its trace bounds the
+            # largest eigenvalue of a PSD matrix (a smaller, still safe step).
+            lipschitz = float(torch.diagonal(G).sum())
     else:
         G = None
         lipschitz = float(torch.linalg.matrix_norm(X, ord=2)) ** 2 / n

@@ -1,0 +1,45 @@
+"""Nonlinear least squares and honest snapping shared by the nonlinear routes."""
+
+import math
+
+import numpy as np
+import sympy
+
+from discovery._nls import fit_parameters, snap_parameters, standard_errors
+
+
+def _decay(t, y):
+    return lambda p: p[0] * np.exp(-p[1] * t) - y
+
+
+def test_a_decay_is_fitted_and_its_simple_constants_are_claimed():
+    t = np.linspace(0, 5, 200)
+    y = 2.5 * np.exp(-0.3 * t)
+    residual = _decay(t, y)
+    coef, rss, J = fit_parameters(residual, np.array([1.0, 1.0]))
+    assert np.allclose(coef, [2.5, 0.3], rtol=1e-9)
+    se = standard_errors(J, rss, t.size)
+    exprs, values, _ = snap_parameters(residual, coef, rss, se, {}, 1e-20 * float(y @ y), t.size)
+    assert exprs == [sympy.Rational(5, 2), sympy.Rational(3, 10)]
+
+
+def test_under_noise_four_random_digits_stay_decimals():
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 5, 500)
+    y = 2.5173 * np.exp(-0.3 * t) + 0.01 * rng.normal(size=t.size)
+    residual = _decay(t, y)
+    coef, rss, J = fit_parameters(residual, np.array([1.0, 1.0]))
+    exprs, _, _ = snap_parameters(residual, coef, rss, standard_errors(J, rss, t.size), {},
+                                  0.0, t.size)
+    assert isinstance(exprs[0], sympy.Float)
+
+
+def test_a_parameter_can_be_held():
+    t = np.linspace(0, 5, 50)
+    coef, _, J = fit_parameters(_decay(t, 3 * np.exp(-t)), np.array([1.0, 1.0]), {1: 1.0})
+    assert coef[1] == 1.0 and math.isclose(coef[0], 3.0, rel_tol=1e-9) and J.shape == (50, 1)
+
+
+def test_a_jacobian_that_is_not_finite_gives_infinite_errors():
+    J = np.array([[1.0, np.inf], [2.0, 1.0], [0.5, np.nan]])
+    assert np.all(np.isinf(standard_errors(J, 1.0, 3)))
