@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from benchmarks.nguyen import PROBLEMS, generate, select
 from discovery.cli import main
@@ -34,3 +35,15 @@ def test_the_command_runs_resumes_and_writes_its_tables(tmp_path, capsys):
 def test_an_unknown_problem_is_a_clear_error(capsys):
     assert main(["benchmark", "nguyen", "--problems", "Nguyen-99"]) == 2
     assert "No Nguyen problem matches" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["Nguyen-7", "Nguyen-11"])
+def test_the_shifted_logs_and_the_input_power_are_recovered_exactly(name):
+    """Issue 15's two Nguyen laws, log(x + 1) + log(x² + 1) and x**y, on 20 points."""
+    from discovery import check, discover
+
+    problem = next(p for p in PROBLEMS if p.name == name)
+    for seed in (0, 1):
+        model = discover(generate(problem, seed), target="f", random_state=seed, device="cpu")
+        assert check(model, problem.formula, positive=problem.positive).symbolic, \
+            f"{name}, seed {seed}: {model.expression}"
