@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -29,6 +30,9 @@ def test_demo_recovers_and_checks_the_law(capsys):
     assert "v**2*sin(2*theta)/g" in out
     assert r"\frac{v^{2} \sin{\left(2 \theta \right)}}{g}" in out
     assert "PASS" in out and "candidate terms" in out and "Timings" in out
+    # Issue 13's bar: g with its interval, and the verdict.
+    assert re.search(r"Constants: +g = 9\.8\d* ± 0\.\d+ \(95% CI", out), out
+    assert re.search(r"^Verdict: +law:", out, re.MULTILINE), out
 
 
 def test_fit_writes_json_with_the_promised_keys(capsys, csv, tmp_path):
