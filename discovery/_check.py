@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -120,9 +120,13 @@ def _surely_different(mr: sympy.Expr, tr: sympy.Expr, points: int = 8) -> bool:
                 np.ptp(ratio) > 1e-6 * float(np.max(np.abs(ratio))))
 
 
-def _decimals_as_rationals(expr: sympy.Expr) -> sympy.Expr:
-    """Every float in ``expr`` as the rational its shortest decimal spells (3.3 → 33/10)."""
-    return expr.xreplace({f: sympy.Rational(repr(float(f))) for f in expr.atoms(sympy.Float)})
+def _as_rationals(expr: sympy.Expr,
+                  rounding: Callable[[sympy.Float], sympy.Expr] = lambda f: f) -> sympy.Expr:
+    """Every float in ``expr``, rounded, as the rational its shortest decimal spells
+    (3.3 → 33/10), in one replacement: a float left in the tree while it is
+    rebuilt would let ``exp(−1.3(t − 4.1))`` evaluate to ``206.44·exp(−1.3t)``."""
+    return expr.xreplace({f: sympy.Rational(repr(float(rounding(f))))
+                          for f in expr.atoms(sympy.Float)})
 
 
 def _terms(expr: sympy.Expr) -> dict[sympy.Expr, complex]:
@@ -207,16 +211,13 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
         # 206.437974·exp(−1.3t)), and again once named constants are
         # substituted. Small models only: sympy.simplify on a long expression
         # with rational exponents can take minutes.
-        def rounded(expr: sympy.Expr) -> sympy.Expr:
-            def rational(f: sympy.Float) -> sympy.Rational:
-                r = round_significant(f, significant) if significant is not None else \
-                    round_floats(f, digits)
-                return sympy.Rational(repr(float(r)))
+        def rounding(f: sympy.Float) -> sympy.Expr:
+            return round_significant(f, significant) if significant is not None else \
+                round_floats(f, digits)
 
-            return expr.xreplace({f: rational(f) for f in expr.atoms(sympy.Float)})
-
-        mr = rounded(_plain(rounded(raw_model), named, frozenset(positive)))
-        tr = _decimals_as_rationals(t if significant is not None else rounded(t))
+        mr = _as_rationals(_plain(_as_rationals(raw_model, rounding), named,
+                                  frozenset(positive)), rounding)
+        tr = _as_rationals(t) if significant is not None else _as_rationals(t, rounding)
         symbolic, difference, ratio = _same_law(mr, tr)
     mt, tt = _terms(m), _terms(t)
     if set(mt) != set(tt):

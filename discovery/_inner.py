@@ -30,12 +30,12 @@ import sympy
 
 from basis_library import as_symbols
 
-from ._nls import fit_parameters, snap_parameters, standard_errors
+from ._nls import NonlinearFit, fit_parameters, snap_parameters, standard_errors
 
 if TYPE_CHECKING:
     from ._data import Dataset
 
-__all__ = ["FAMILIES", "Family", "InnerFit", "inner_fit"]
+__all__ = ["FAMILIES", "Family", "inner_fit"]
 
 #: A family is tried on an input t only where the mean square successive
 #: difference of y sorted by t, halved, is below this fraction of y's
@@ -148,18 +148,6 @@ FAMILIES: tuple[Family, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class InnerFit:
-    """A fitted family: the expression, its parameter count and its structure."""
-
-    expression: sympy.Expr
-    n_parameters: int
-    #: The family, input and kept terms with θ as symbols: what the halves must repeat.
-    structure: tuple[str, ...]
-    #: ``log`` of the number of (family, input) pairs tried.
-    search: float
-
-
 def _smooth_in(t: np.ndarray, y: np.ndarray) -> bool:
     """Whether y is nearly a function of t alone (von Neumann's ratio below 2·_SMOOTHNESS)."""
     variance = float(np.var(y))
@@ -169,7 +157,7 @@ def _smooth_in(t: np.ndarray, y: np.ndarray) -> bool:
     return float(np.mean(steps**2)) / 2 <= _SMOOTHNESS * variance
 
 
-def inner_fit(dataset: Dataset, named: dict[str, float]) -> InnerFit | None:
+def inner_fit(dataset: Dataset, named: dict[str, float]) -> NonlinearFit | None:
     """The family with inner constants of lowest BIC over the inputs y is smooth in; or None."""
     from ._select import EXACT_RSS, ebic
 
@@ -183,7 +171,7 @@ def inner_fit(dataset: Dataset, named: dict[str, float]) -> InnerFit | None:
     # the constant may settle there and must meet the one without.
     search = math.log(len(inputs) * len(FAMILIES) * 2)
     symbols = dict(zip(dataset.inputs, as_symbols(dataset.inputs)))
-    best: tuple[float, InnerFit] | None = None
+    best: tuple[float, NonlinearFit] | None = None
     for name in inputs:
         t = np.asarray(dataset.columns[name], dtype=float)
         for family, constant in itertools.product(FAMILIES, (True, False)):
@@ -202,7 +190,7 @@ def inner_fit(dataset: Dataset, named: dict[str, float]) -> InnerFit | None:
                 shapes = family.terms(symbols[name], theta) + [sympy.Integer(1)]
                 structure = (f"{family.name} in {name}",
                              *sorted(str(shapes[j]) for j in kept))
-                best = (score, InnerFit(expression=expression, n_parameters=n_parameters,
+                best = (score, NonlinearFit(expression=expression, n_parameters=n_parameters,
                                         structure=structure, search=search))
     return None if best is None else best[1]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import sympy
@@ -18,11 +19,25 @@ from scipy import stats
 
 from ._constants import ALPHA, recognise
 
-__all__ = ["NLSFit", "fit_parameters", "snap_parameters", "standard_errors"]
+__all__ = ["NLSFit", "NonlinearFit", "fit_parameters", "snap_parameters", "standard_errors"]
 
 Residual = Callable[[np.ndarray], np.ndarray]
 #: (parameters, RSS, Jacobian of the free parameters)
 NLSFit = tuple[np.ndarray, float, np.ndarray]
+
+
+@dataclass(frozen=True)
+class NonlinearFit:
+    """A law fitted by a nonlinear route (rational, inner constants): what the routes compare."""
+
+    expression: sympy.Expr
+    #: Every fitted parameter, for the BIC.
+    n_parameters: int
+    #: What the route chose (the linearised terms of P/Q; a family, its input and
+    #: kept terms): what the halves of the rows must choose again.
+    structure: tuple[str, ...]
+    #: ``log`` of the number of structures the route chose among (its search's price).
+    search: float
 
 
 def fit_parameters(residual: Residual, start: np.ndarray, fixed: Mapping[int, float] | None = None,

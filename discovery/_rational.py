@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,12 +24,14 @@ from scipy import stats
 
 from basis_library import Design, Library
 
+from ._nls import NonlinearFit
+
 if TYPE_CHECKING:
     from ._data import Dataset
     from ._engine import _Settings
     from ._select import Candidate
 
-__all__ = ["RationalFit", "rational_fit"]
+__all__ = ["rational_fit"]
 
 #: Supports refitted on y, the best by their linearised score.
 _REFITTED = 8
@@ -41,20 +42,8 @@ _MAX_DENOMINATOR_TERMS = 3
 _Y = sympy.Symbol("_y_of_rational_fit")
 
 
-@dataclass(frozen=True)
-class RationalFit:
-    """A fitted ``P/Q``: the expression, its parameter count and the linearised terms."""
-
-    expression: sympy.Expr
-    n_parameters: int
-    #: The terms of the linearised fit (``fᵢ`` in P, ``_y·fⱼ`` in Q): its structure.
-    terms: tuple[str, ...]
-    #: ``log C(columns, terms)``: the price of the selection (extended BIC)
-    search: float
-
-
 def rational_fit(dataset: Dataset, library: Library, design: Design,
-                 settings: _Settings) -> RationalFit | None:
+                 settings: _Settings) -> NonlinearFit | None:
     """The rational law the linearised library fit selects, refined on y; or None.
 
     None where the library has no constant column (Q's leading 1), no
@@ -101,7 +90,7 @@ def rational_fit(dataset: Dataset, library: Library, design: Design,
         value = float(r @ r)
         return value if math.isfinite(value) else math.inf
 
-    best: tuple[float, RationalFit] | None = None
+    best: tuple[float, NonlinearFit] | None = None
     floor = EXACT_RSS * float(dataset.y @ dataset.y)
     tried = 0
     for candidate in sorted(candidates, key=original_rss):
@@ -125,8 +114,8 @@ def rational_fit(dataset: Dataset, library: Library, design: Design,
                 expression = (sympy.Add(*[c * t for (t, _), c in zip(numerator, top)])
                               / (1 + sympy.Add(*[c * t for (t, _), c in
                                                  zip(denominator, bottom)])))
-                best = (score, RationalFit(expression=expression, n_parameters=len(picked),
-                                           terms=tuple(sorted(str(t) for t, _ in picked)),
+                best = (score, NonlinearFit(expression=expression, n_parameters=len(picked),
+                                           structure=tuple(sorted(str(t) for t, _ in picked)),
                                            search=search))
         if tried >= _REFITTED:
             break

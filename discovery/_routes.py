@@ -24,6 +24,7 @@ from basis_library import (
 
 from ._data import Dataset
 from ._engine import _Settings, fit_library
+from ._nls import NonlinearFit
 from ._select import (
     EXACT_RSS,
     ebic,
@@ -90,23 +91,14 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         tried.append((score, chosen))
         if score < best_bic:
             best, best_bic = chosen, score
-    rational = None if _exact_enough(best, dataset) else _rational_route(
-        dataset, library, design, settings, model)
-    if rational is not None:
-        score = _bic(rational, n,
-                     int(rational.info["n_parameters"]) - len(rational.terms),  # type: ignore[call-overload]
-                     floor, float(rational.info["search"]))  # type: ignore[arg-type]
-        tried.append((score, rational))
-        if score < best_bic:
-            best, best_bic = rational, score
-    inner = None if _exact_enough(best, dataset) else _inner_route(dataset, settings, model)
-    if inner is not None:
-        score = _bic(inner, n,
-                     int(inner.info["n_parameters"]) - len(inner.terms),  # type: ignore[call-overload]
-                     floor, float(inner.info["search"]))  # type: ignore[arg-type]
-        tried.append((score, inner))
-        if score < best_bic:
-            best, best_bic = inner, score
+    for route in (lambda: _rational_route(dataset, library, design, settings, model),
+                  lambda: _inner_route(dataset, settings, model)):
+        found = None if _exact_enough(best, dataset) else route()
+        if found is not None:
+            score = _nonlinear_bic(found, n, floor)
+            tried.append((score, found))
+            if score < best_bic:
+                best, best_bic = found, score
     for name, *_ in TRANSFORMS:
         if _exact_enough(best, dataset):
             break
@@ -129,14 +121,10 @@ def _rational_route(dataset: Dataset, library: Library, design: Design,
     """The rational law P/Q of :mod:`discovery._rational` as a Model, or None."""
     from ._rational import rational_fit
 
-    fitted = rational_fit(dataset, library, design, settings)
-    model = None if fitted is None else _model_of(
-        fitted.expression, dataset, base, "rational", [{"term": t} for t in fitted.terms],
+    return _nonlinear_model(
+        rational_fit(dataset, library, design, settings), dataset, base, "rational",
         "it is a rational fit P/Q refined by nonlinear least squares; the linearised terms "
         "are in info['inner_terms']")
-    if model is not None and fitted is not None:
-        model.info.update(n_parameters=fitted.n_parameters, search=fitted.search)
-    return model
 
 
 def _inner_route(dataset: Dataset, settings: _Settings, base: Model) -> Model | None:
@@ -144,14 +132,29 @@ def _inner_route(dataset: Dataset, settings: _Settings, base: Model) -> Model | 
     from ._inner import inner_fit
 
     fitted = inner_fit(dataset, dict(settings.constants))
-    model = None if fitted is None else _model_of(
-        fitted.expression, dataset, base, f"inner constants ({fitted.structure[0]})",
-        [{"term": t} for t in fitted.structure],
+    return None if fitted is None else _nonlinear_model(
+        fitted, dataset, base, f"inner constants ({fitted.structure[0]})",
         "its inner constants (rates, frequencies, shifts) were fitted by variable projection; "
         "the family and its terms are in info['inner_terms']")
+
+
+def _nonlinear_model(fitted: NonlinearFit | None, dataset: Dataset, base: Model, strategy: str,
+                     reason: str) -> Model | None:
+    """A nonlinear route's fit as a Model (:func:`_model_of`) carrying its parameter
+    count and search for :func:`_nonlinear_bic`; None for no fit."""
+    model = None if fitted is None else _model_of(
+        fitted.expression, dataset, base, strategy, [{"term": t} for t in fitted.structure],
+        reason)
     if model is not None and fitted is not None:
         model.info.update(n_parameters=fitted.n_parameters, search=fitted.search)
     return model
+
+
+def _nonlinear_bic(model: Model, n: int, floor: float) -> float:
+    """:func:`_bic` of a :func:`_nonlinear_model`, every parameter and its search charged."""
+    return _bic(model, n,
+                int(model.info["n_parameters"]) - len(model.terms),  # type: ignore[call-overload]
+                floor, float(model.info["search"]))  # type: ignore[arg-type]
 
 
 def route_refit(model: Model, dataset: Dataset, settings: _Settings
@@ -320,7 +323,7 @@ def _replication(model: Model, library: Library, design: Design, dataset: Datase
                 from ._rational import rational_fit
 
                 rational = rational_fit(half, library, half_design, settings)
-                halves.append(frozenset() if rational is None else frozenset(rational.terms))
+                halves.append(frozenset() if rational is None else frozenset(rational.structure))
             elif strategy.startswith("inner constants"):
                 from ._inner import inner_fit
 
