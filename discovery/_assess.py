@@ -28,7 +28,7 @@ from ._uncertainty import (
 )
 from .model import Model, _finite
 
-__all__ = ["FitState", "assess", "constant_interval"]
+__all__ = ["FitState", "assess", "constant_interval", "constant_intervals"]
 
 PATH_TERMS = 12
 
@@ -109,7 +109,7 @@ def assess(model: Model, state: FitState, splits: Splits, *, n_bootstrap: int, l
                        for i in order if boot.inclusion[i] > 0])
     model.terms = [replace(t, interval=(float(lo), float(hi)), inclusion=p)
                    for t, lo, hi, p in zip(model.terms, intervals[0], intervals[1], inclusion)]
-    uncertainty["constants"] = _constant_intervals(model)
+    uncertainty["constants"] = constant_intervals(model)
     model.uncertainty = uncertainty
     summary = _summaries(state)
     model.diagnostics = {"selection": _selection(state, splits, selection, summary),
@@ -145,7 +145,7 @@ def constant_interval(form: sympy.Expr, symbol: sympy.Symbol, coefficient: float
     return {"estimate": estimate, "low": min(ends), "high": max(ends)}
 
 
-def _constant_intervals(model: Model) -> dict[str, dict[str, object]]:
+def constant_intervals(model: Model) -> dict[str, dict[str, object]]:
     """For each named constant a coefficient was recognised as, its narrowest interval."""
     out: dict[str, dict[str, object]] = {}
     for t in model.terms:

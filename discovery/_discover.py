@@ -22,11 +22,26 @@ from basis_library import (
     resolve_device,
 )
 
-from ._assess import assess
+from ._assess import assess, constant_intervals
 from ._backends import BACKENDS, backend
 from ._data import Dataset, prepare
-from ._engine import _evaluate, _Settings, fit_library
+from ._engine import (
+    _closed_forms,
+    _evaluate,
+    _Settings,
+    expressions,
+    fit_library,
+    training_metrics,
+)
 from ._routes import _exact_enough, _other_routes, _replication, route_refit
+from ._rows import (
+    SEARCH_ROWS,
+    RowSplit,
+    held_out_fit,
+    held_out_intervals,
+    held_out_noise,
+    split_rows,
+)
 from ._select import (
     SELECTIONS,
     VALIDATIONS,
@@ -82,6 +97,7 @@ def discover(
     max_evaluations: int | None = None,
     polish: bool = True,
     backend_options: Mapping[str, object] | None = None,
+    search_rows: int | None = SEARCH_ROWS,
 ) -> Model:
     """Find the formula behind the data.
 
@@ -163,6 +179,12 @@ def discover(
         expression stays in :attr:`Model.raw_expression`.
     backend_options
         Extra keyword arguments for the genetic backend's regressor.
+    search_rows
+        Past this many rows the terms are chosen on a random subsample of
+        this size and their coefficients and intervals estimated on the other
+        rows, read in groups (sample splitting: valid intervals after
+        selection, memory that does not grow with the rows). ``None``: every
+        row takes part in the search.
 
     Returns
     -------
@@ -210,6 +232,10 @@ def discover(
             isinstance(max_evaluations, bool)
             or not isinstance(max_evaluations, (int, np.integer)) or max_evaluations < 1):
         raise FitError(f"max_evaluations must be a positive integer; got {max_evaluations!r}.")
+    if search_rows is not None and (isinstance(search_rows, bool) or not isinstance(
+            search_rows, (int, np.integer)) or search_rows < 100):
+        raise FitError(f"search_rows must be an integer of at least 100, or None for every "
+                       f"row; got {search_rows!r}.")
     if random_state is not None and (isinstance(random_state, bool)
                                      or not isinstance(random_state, (int, np.integer))):
         raise FitError(f"random_state must be an integer or None; got {random_state!r}.")
@@ -233,6 +259,11 @@ def discover(
                        f"{', '.join(dataset.inputs)}.")
     if selection in ("kfold", "cv") and cv_folds > dataset.n:
         raise FitError(f"cv_folds={cv_folds} is more folds than the {dataset.n} rows.")
+    split = split_rows(dataset, search_rows, random_state)
+    if split is not None:
+        log.info("Searching on %d random rows of %d; the rest estimate the formula.",
+                 split.search.n, dataset.n)
+        full, dataset = dataset, split.search
     validation = selection if selection in VALIDATIONS else (
         "extrapolation" if split_on is not None and selection != "cv" else "kfold")
     settings = _Settings(solver=solver, selection=selection, max_terms=max_terms,
@@ -250,6 +281,8 @@ def discover(
         design = library.evaluate(dataset.columns, device=settings.device)
         _judge(model, dataset, settings, design.matrix)
         model.names = dict(dataset.names)
+        if split is not None:
+            _estimate_held_out(model, split, full, settings, n_bootstrap, confidence)
         return model
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
@@ -279,6 +312,8 @@ def discover(
     _discrete_inputs(model, dataset)
     _judge(model, dataset, settings, design.matrix)
     model.names = dict(dataset.names)
+    if split is not None:
+        _estimate_held_out(model, split, full, settings, n_bootstrap, confidence)
     # The total covers every route tried, whichever won, and the assessment.
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
                              "total": time.perf_counter() - started}
@@ -361,6 +396,54 @@ def _judge(model: Model, dataset: Dataset, settings: _Settings, design: torch.Te
                             random_state=settings.random_state)
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
                              "verdict": time.perf_counter() - t}
+
+
+def _estimate_held_out(model: Model, split: RowSplit, full: Dataset, settings: _Settings,
+                       n_bootstrap: int, confidence: float) -> None:
+    """Refit the chosen terms on the rows the search did not see (:mod:`._rows`).
+
+    Only a sum of library terms is refitted (its coefficients enter linearly);
+    a route with constants inside its terms keeps the search rows' fit, and
+    ``info['rows']`` says so. Closed forms are judged again at the held-out
+    precision; inclusion probabilities stay those of the search rows.
+    """
+    t = time.perf_counter()
+    rows = split.description()
+    held = None
+    if model._fit is None or model.metrics.get("strategy"):
+        reason = "its constants are not coefficients of library terms"
+    else:
+        terms = [term.term for term in model.terms]
+        held = held_out_fit(terms, split.held_out, device=settings.device,
+                            n_bootstrap=n_bootstrap, random_state=settings.random_state)
+        reason = "the terms are not finite or independent on the other rows"
+    if held is None:
+        rows.update(estimate=0, reason=reason)
+    else:
+        k = len(terms)
+        closed, consistent, fixed = _closed_forms(held.R[:, :k], held.R[:, k], held.fit, terms,
+                                                  settings.constants, n=split.held_out.n)
+        coef = held.fit.coef.numpy()
+        model.raw_expression, model.expression = expressions(coef, closed, terms,
+                                                             settings.simplify)
+        bounds, kind = held_out_intervals(held, confidence)
+        model.terms = [replace(term, coefficient=float(c), std_error=float(s), closed_form=f,
+                               consistent_with=w, interval=(float(lo), float(hi)))
+                       for term, c, s, f, w, lo, hi in zip(
+                           model.terms, coef, held.fit.std_error.numpy(), closed, consistent,
+                           bounds[0], bounds[1])]
+        model.uncertainty = {
+            **model.uncertainty, "level": confidence, "interval": f"{kind} (held-out rows)",
+            "dof": held.dof, "noise_std": held_out_noise(held),
+            "covariance": held.fit.covariance.numpy().tolist()}
+        if held.boot.shape[0]:
+            model.uncertainty["n_resamples"] = int(held.boot.shape[0])
+        model.uncertainty["constants"] = constant_intervals(model)
+        model.metrics.update(constants_fixed=fixed, mse_refit=held.fit.rss / split.held_out.n)
+    model.metrics.update(training_metrics(model, full))
+    model.info["rows"] = rows
+    model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
+                             "held_out": time.perf_counter() - t}
 
 
 def _simplify_model(model: Model) -> None:

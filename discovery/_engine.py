@@ -122,11 +122,7 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     chosen_terms = [design.terms[i] for i in chosen.support]
     named = settings.constants
     closed, consistent, fixed = _closed_forms(X, y, chosen, chosen_terms, named)
-    raw = sympy.Add(*[sympy.Float(c, 15) * t for c, t in zip(chosen.coef, chosen_terms)])
-    expression = sympy.Add(*[(f if f is not None else sympy.Float(c, 15)) * t
-                             for c, f, t in zip(chosen.coef, closed, chosen_terms)])
-    if settings.simplify:
-        expression = simplify_expression(expression)
+    raw, expression = expressions(chosen.coef, closed, chosen_terms, settings.simplify)
     t4 = time.perf_counter()
 
     model_terms = [ModelTerm(term=t, coefficient=float(c), std_error=float(s), closed_form=f,
@@ -164,6 +160,16 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     return model
 
 
+def expressions(coef, closed, terms, simplify: bool) -> tuple[sympy.Expr, sympy.Expr]:  # noqa: ANN001
+    """The fitted sum as found, and with its closed forms (simplified if asked)."""
+    raw = sympy.Add(*[sympy.Float(float(c), 15) * t for c, t in zip(coef, terms)])
+    expression = sympy.Add(*[(f if f is not None else sympy.Float(float(c), 15)) * t
+                             for c, f, t in zip(coef, closed, terms)])
+    if simplify:
+        expression = simplify_expression(expression)
+    return raw, expression
+
+
 @functools.lru_cache(maxsize=20_000)
 def _complexity(term: sympy.Expr) -> int:
     """:func:`term_complexity`, remembered: every route of one fit sizes the same terms."""
@@ -181,7 +187,8 @@ def training_metrics(model: Model, dataset: Dataset) -> dict[str, object]:
             "complexity": model.complexity}
 
 
-def _closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named):  # noqa: ANN001, ANN202
+def _closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa: ANN001, ANN202
+                  n: int | None = None):
     """Closed forms for the chosen coefficients, kept only while the fit stays within noise.
 
     Each is claimed only where :func:`recognise` finds it honest (few chance
@@ -191,14 +198,16 @@ def _closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named):  # no
     most the 99% quantile of χ² with one degree of freedom per snapped value,
     in units of the noise variance. The least certain are dropped first.
     Also returns, for each coefficient without a claim, the simplest form it
-    is consistent with, and how many were kept.
+    is consistent with, and how many were kept. ``X`` may be any matrix with
+    the rows' least-squares geometry (a QR factor of them); ``n`` is then the
+    number of rows.
     """
     # One catalogue scan a coefficient: the simplest form in its window, claimed
     # where recognise's chance test passes, else only "consistent with".
     nearest = [consistent_with(float(c), float(s), named)
                for c, s in zip(chosen.coef, chosen.std_error)]
     forms = [f if f is not None and f.chance <= ALPHA else None for f in nearest]
-    n, k = X.shape[0], len(terms)
+    n, k = X.shape[0] if n is None else n, len(terms)
     sigma2 = chosen.rss / max(n - k, 1)
     index = torch.as_tensor(list(chosen.support), device=X.device)
     A = X[:, index]

@@ -36,6 +36,8 @@ __all__ = ["Bootstrap", "bootstrap_selection", "candidate_columns", "percentile_
 
 MAX_COLUMNS = 200
 BLOCK = 32
+#: The most numbers (float64: 64 MB) a block of weighted copies of the design may hold.
+BLOCK_ELEMENTS = 1 << 23
 # The Gram matrix squares the condition number, so its RSS floor (a fraction of
 # yᵀWy below which a smaller RSS is rounding noise) is looser than the QR refit's.
 _GRAM_FLOOR = 1e-12
@@ -197,8 +199,12 @@ def _half_subsamples(n: int, n_resamples: int, generator: torch.Generator) -> to
 
 
 def _weighted_grams(Z: torch.Tensor, weights: torch.Tensor, block: int) -> torch.Tensor:
-    """``Zᵀ diag(w_b) Z`` for each row ``w_b`` of ``weights``, in blocks of ``block``."""
+    """``Zᵀ diag(w_b) Z`` for each row ``w_b`` of ``weights``, in blocks of ``block``.
+
+    A block's weighted copy of ``Z`` is held to at most ``BLOCK_ELEMENTS`` numbers.
+    """
     weights = weights.to(device=Z.device, dtype=Z.dtype)
+    block = max(1, min(block, BLOCK_ELEMENTS // max(Z.numel(), 1)))
     gram = torch.empty(weights.shape[0], Z.shape[1], Z.shape[1], dtype=Z.dtype, device=Z.device)
     for lo in range(0, weights.shape[0], block):
         w = weights[lo:lo + block]

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from ._discover import METHODS, SOLVERS
+from ._rows import SEARCH_ROWS
+from ._rows import describe as describe_rows
 from ._select import SELECTIONS
 from .errors import DiscoveryError
 
@@ -161,6 +163,9 @@ def build_parser() -> _Parser:
     fit.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                      help="where the design matrix is evaluated and searched (default auto: "
                           "CUDA if present)")
+    fit.add_argument("--search-rows", type=int, default=SEARCH_ROWS, metavar="N",
+                     help=f"past N rows, choose the terms on N random rows and estimate them "
+                          f"on the others (default {SEARCH_ROWS:,}; 0: every row searches)")
     fit.add_argument("--seed", type=int, default=0,
                      help="random seed for splits, resamples and genetic searches (default 0)")
     fit.add_argument("--json", metavar="OUT",
@@ -252,6 +257,8 @@ def _report(model, check=None) -> None:  # noqa: ANN001
         print(f"Fit:            R² = {m['r2']:.6f}, MSE = {m['mse']:.3g}{exact}, "
               f"{len(model.terms)} term(s), complexity {m['complexity']}")
         print(f"Rows:           {m['n_samples']} used, {m['rows_dropped']} dropped for NaN/inf")
+        if model.info.get("rows"):
+            print(f"{'':<15} {describe_rows(model.info['rows'])}")
         for i, note in enumerate(m.get("identifiability") or []):
             print(f"{'Identifiable?' if i == 0 else '':<15} {note}")
         for i, note in enumerate(m.get("discrete_inputs") or []):
@@ -274,9 +281,12 @@ def _report(model, check=None) -> None:  # noqa: ANN001
 
     u = model.uncertainty
     if "n_resamples" in u:
-        print(f"Uncertainty:    {100 * u['level']:g}% bootstrap percentile intervals "
-              f"({u['n_resamples']} resamples); inclusion over {u['n_resamples']} re-selections "
-              f"on half the rows, {u['support_rate']:.0%} chose exactly this model")
+        inclusion = (f"; inclusion over {u['n_resamples']} re-selections on half the "
+                     f"{'search ' if model.info.get('rows') else ''}rows, "
+                     f"{u['support_rate']:.0%} chose exactly this model"
+                     if "support_rate" in u else "")
+        print(f"Uncertainty:    {100 * u['level']:g}% {u['interval']} intervals "
+              f"({u['n_resamples']} resamples){inclusion}")
     elif u.get("reason"):
         print(f"Uncertainty:    none: {u['reason']}")
     for i, line in enumerate(constant_lines(model)):
@@ -329,7 +339,8 @@ def _fit(args: argparse.Namespace) -> int:
                      n_bootstrap=args.bootstrap, confidence=args.confidence,
                      constants=constants, device=args.device,
                      random_state=args.seed, time_limit=args.time_limit,
-                     max_evaluations=args.max_evaluations, polish=not args.no_polish)
+                     max_evaluations=args.max_evaluations, polish=not args.no_polish,
+                     search_rows=args.search_rows or None)
     return _finish(model, args, constants)
 
 

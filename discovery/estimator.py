@@ -13,6 +13,7 @@ from basis_library import Library
 
 from ._data import MIN_ROWS
 from ._discover import discover
+from ._rows import SEARCH_ROWS
 
 __all__ = ["SparseSymbolicRegressor"]
 
@@ -54,7 +55,8 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
                  max_terms: int = 12, cv_folds: int = 5, validation_fraction: float = 0.25,
                  split_on: str | None = None, n_bootstrap: int = 200, confidence: float = 0.95,
                  constants: Mapping[str, float] | None = None, simplify: bool = True,
-                 device: str = "auto", random_state: int | None = 0) -> None:
+                 device: str = "auto", random_state: int | None = 0,
+                 search_rows: int | None = SEARCH_ROWS) -> None:
         self.basis = basis
         self.solver = solver
         self.selection = selection
@@ -68,6 +70,7 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
         self.simplify = simplify
         self.device = device
         self.random_state = random_state
+        self.search_rows = search_rows
 
     def fit(self, X: object, y: object) -> SparseSymbolicRegressor:
         names = getattr(X, "columns", None)
@@ -82,7 +85,8 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
             selection=self.selection, max_terms=self.max_terms, cv_folds=self.cv_folds,
             validation_fraction=self.validation_fraction, split_on=self.split_on,
             n_bootstrap=self.n_bootstrap, confidence=self.confidence, constants=self.constants,
-            simplify=self.simplify, device=self.device, random_state=self.random_state)
+            simplify=self.simplify, device=self.device, random_state=self.random_state,
+            search_rows=self.search_rows)
         self.expression_ = self.model_.expression
         terms = self.model_.terms
         self.coef_ = np.array([t.coefficient for t in terms])

@@ -1,0 +1,194 @@
+"""Many rows: choose the formula on a random subsample, estimate it on the other rows.
+
+Past ``search_rows`` rows, :func:`discovery.discover` runs its whole search
+(library, routes, selection, verdict) on a random subsample of that many rows,
+whose cost does not grow with the data, and then refits the chosen terms on
+every other row. The held-out rows took no part in choosing the terms, so the
+coefficients, standard errors and intervals estimated on them are valid after
+selection: sample splitting (Cox 1975; Wasserman & Roeder 2009, "High
+dimensional variable selection").
+
+The refit reads the held-out rows in groups and keeps only small matrices:
+the triangular factor of ``[A y]`` (``A`` the chosen terms' values), merged
+group by group (TSQR, Demmel et al. 2012), which gives the least-squares fit
+as accurately as a QR of all rows, and each group's Gram matrix, on which the
+bootstrap resamples whole groups (the rows were shuffled first, so the groups
+are independent random samples of rows: the cluster bootstrap of Davison &
+Hinkley 1997, §3.8). Memory is O(group rows × k + groups × k²), whatever n.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import sympy
+import torch
+
+from basis_library import as_symbols
+from basis_library._compile import compile_torch
+
+from ._data import Dataset
+from ._sparse import Refit
+from ._uncertainty import percentile_interval, t_interval
+
+__all__ = ["SEARCH_ROWS", "RowSplit", "split_rows", "held_out_fit", "held_out_intervals",
+           "held_out_noise"]
+
+#: Rows the search sees by default; the others estimate the chosen terms.
+SEARCH_ROWS = 20_000
+#: Groups of held-out rows the bootstrap resamples (fewer where rows are fewer).
+GROUPS = 500
+
+
+@dataclass(frozen=True)
+class RowSplit:
+    """The rows the search sees and the rows held out to estimate its formula."""
+
+    search: Dataset
+    held_out: Dataset
+
+    def description(self) -> dict[str, object]:
+        return {"search": self.search.n, "estimate": self.held_out.n,
+                "total": self.search.n + self.held_out.n,
+                "how": "terms chosen on a random subsample, coefficients and intervals "
+                       "estimated on the other rows (sample splitting)"}
+
+
+def split_rows(dataset: Dataset, search_rows: int | None,
+               random_state: int | None) -> RowSplit | None:
+    """A random subsample of ``search_rows`` rows and the rest; None if there are no more.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = Dataset({"x": np.arange(10.0)}, np.arange(10.0), ["x"], "y", 0, "array")
+    >>> s = split_rows(d, 4, 0)
+    >>> s.search.n, s.held_out.n, sorted([*s.search.y, *s.held_out.y]) == list(d.y)
+    (4, 6, True)
+    >>> split_rows(d, 10, 0) is None
+    True
+    """
+    if search_rows is None or dataset.n <= search_rows:
+        return None
+    order = np.random.default_rng(random_state).permutation(dataset.n)
+    return RowSplit(_rows(dataset, order[:search_rows]), _rows(dataset, order[search_rows:]))
+
+
+def _rows(dataset: Dataset, index: np.ndarray) -> Dataset:
+    return replace(dataset, columns={k: v[index] for k, v in dataset.columns.items()},
+                   y=dataset.y[index])
+
+
+@dataclass(frozen=True)
+class HeldOutFit:
+    """The chosen terms refitted on held-out rows."""
+
+    fit: Refit
+    #: (B, k) bootstrap coefficients (group resamples); empty when none were drawn
+    boot: np.ndarray
+    dof: int
+    #: The triangular factor of [A y]: least squares on it equals least squares on the rows
+    R: torch.Tensor
+
+
+def held_out_fit(terms: list[sympy.Expr], dataset: Dataset, *, device: torch.device,
+                 n_bootstrap: int, random_state: int | None,
+                 groups: int = GROUPS) -> HeldOutFit | None:
+    """Least squares of ``dataset.y`` on ``terms`` over its rows, read in groups.
+
+    None where the terms are not finite on every row, or are collinear there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(0, 1, 1001)
+    >>> d = Dataset({"x": x}, 3 * x**2 + 0.5, ["x"], "y", 0, "array")
+    >>> x_ = sympy.Symbol("x")
+    >>> out = held_out_fit([x_**2, sympy.Integer(1)], d, device=torch.device("cpu"),
+    ...                    n_bootstrap=50, random_state=0)
+    >>> [round(float(c), 6) for c in out.fit.coef], out.boot.shape
+    ([3.0, 0.5], (50, 2))
+    """
+    k, n = len(terms), dataset.n
+    if n <= k + 1:
+        return None
+    compiled = compile_torch(as_symbols(dataset.inputs), terms)
+    G = max(1, min(groups, n // max(2 * (k + 1), 1)))
+    bounds = np.linspace(0, n, G + 1).astype(int)
+    grams = torch.zeros(G, k + 1, k + 1, dtype=torch.float64, device=device)
+    R = torch.zeros(0, k + 1, dtype=torch.float64, device=device)
+    for g in range(G):
+        lo, hi = int(bounds[g]), int(bounds[g + 1])
+        X = torch.tensor(np.column_stack([dataset.columns[c][lo:hi] for c in dataset.inputs]),
+                         dtype=torch.float64, device=device)
+        Z = torch.cat([compiled(X), torch.tensor(dataset.y[lo:hi], dtype=torch.float64,
+                                                 device=device)[:, None]], dim=1)
+        if not bool(torch.isfinite(Z).all()):
+            return None
+        grams[g] = Z.T @ Z
+        R = torch.linalg.qr(torch.cat([R, Z]), mode="r").R
+    A, b = R[:k, :k], R[:k, k]
+    diag = A.diagonal().abs()
+    if not bool((diag > 1e-12 * diag.max().clamp_min(1e-300)).all()):
+        return None
+    coef = torch.linalg.solve_triangular(A, b[:, None], upper=True)[:, 0]
+    rss = float(R[k, k] ** 2)
+    dof = n - k
+    Ainv = torch.linalg.solve_triangular(
+        A, torch.eye(k, dtype=A.dtype, device=A.device), upper=True)
+    covariance = rss / dof * (Ainv @ Ainv.T)
+    fit = Refit(tuple(range(k)), coef.cpu(), covariance.diagonal().clamp_min(0).sqrt().cpu(),
+                rss, covariance.cpu())
+    boot = np.zeros((0, k))
+    if n_bootstrap and G >= 2:
+        boot = _group_bootstrap(grams, k, n_bootstrap, random_state)
+    return HeldOutFit(fit=fit, boot=boot, dof=dof, R=R[:k + 1].cpu())
+
+
+def _group_bootstrap(grams: torch.Tensor, k: int, n_resamples: int,
+                     random_state: int | None) -> np.ndarray:
+    """Coefficients on ``n_resamples`` resamples of whole groups (multinomial weights)."""
+    G = grams.shape[0]
+    generator = torch.Generator()
+    generator.manual_seed(0 if random_state is None else int(random_state) + 13)
+    draws = torch.randint(G, (n_resamples, G), generator=generator)
+    counts = torch.zeros(n_resamples, G, dtype=torch.float64).scatter_add_(
+        1, draws, torch.ones(n_resamples, G, dtype=torch.float64)).to(grams.device)
+    total = torch.einsum("bg,gij->bij", counts, grams)
+    # Unit diagonal before solving: the terms' scales can differ by many orders.
+    scale = total[:, :k, :k].diagonal(dim1=1, dim2=2).clamp_min(1e-300).sqrt()
+    gram = total[:, :k, :k] / (scale[:, :, None] * scale[:, None, :])
+    rhs = total[:, :k, k] / scale
+    coef = torch.linalg.lstsq(gram, rhs[:, :, None]).solution[:, :, 0] / scale
+    return coef.cpu().numpy()
+
+
+def held_out_intervals(held: HeldOutFit, level: float) -> tuple[np.ndarray, str]:
+    """Coefficient intervals: bootstrap percentiles where resamples were drawn, else t."""
+    if held.boot.shape[0]:
+        return percentile_interval(held.boot, level), "group bootstrap percentile"
+    return (t_interval(held.fit.coef.numpy(), held.fit.std_error.numpy(), held.dof, level),
+            "t")
+
+
+def held_out_noise(held: HeldOutFit) -> float:
+    return math.sqrt(held.fit.rss / max(held.dof, 1))
+
+
+def describe(rows: Mapping[str, Any]) -> str:
+    """A one-line account of which rows did what (the CLI's), from ``Model.info['rows']``.
+
+    Examples
+    --------
+    >>> describe({"search": 20000, "estimate": 180000, "total": 200000})
+    'terms chosen on 20,000 random rows, estimated on the other 180,000'
+    """
+    if rows.get("estimate"):
+        return (f"terms chosen on {rows['search']:,} random rows, estimated on the other "
+                f"{rows['estimate']:,}")
+    return (f"terms and coefficients from {rows['search']:,} random rows of "
+            f"{rows['total']:,}: {rows.get('reason', '')}")
