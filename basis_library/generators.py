@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TypeAlias
 
 import numpy as np
@@ -12,7 +12,7 @@ import sympy
 
 from ._parse import parse_expression
 from .errors import LibraryError
-from .library import Library
+from .library import Library, check_size
 from .variables import Variable, as_symbols
 
 __all__ = ["monomials", "poly", "fourier", "unary", "custom", "constant", "auto_library",
@@ -76,13 +76,22 @@ def monomials(
     if not isinstance(degree, (int, np.integer)) or degree < 0:
         raise LibraryError(f"monomials: degree must be a non-negative integer; got {degree!r}.")
     symbols = as_symbols(variables)
-    exponents = range(-degree, degree + 1) if negative else range(0, degree + 1)
+    d = len(symbols)
+    what = f"monomials of {d} inputs up to degree {degree}"
+    check_size(monomial_count(d, degree, negative=negative) - (0 if include_bias else 1),
+               what + (" with negative exponents" if negative else ""))
     terms: list[sympy.Expr] = [sympy.Integer(1)] if include_bias else []
     candidates = []
-    for powers in itertools.product(exponents, repeat=len(symbols)):
-        total = sum(abs(p) for p in powers)
-        if 0 < total <= degree:
-            candidates.append((total, tuple(-p for p in powers), powers))
+    # Each exponent vector once, by its support (the inputs it uses) and the
+    # positive parts of its powers there: no walk over every vector of a grid.
+    for j in range(1, min(degree, d) + 1):
+        for support in itertools.combinations(range(d), j):
+            for parts in _compositions_up_to(degree, j):
+                for signs in itertools.product(*([(1, -1)] * j if negative else [(1,)] * j)):
+                    vector = [0] * d
+                    for i, part, sign in zip(support, parts, signs):
+                        vector[i] = sign * part
+                    candidates.append((sum(parts), tuple(-p for p in vector), tuple(vector)))
     for _, _, powers in sorted(candidates):
         terms.append(sympy.Mul(*(s**p for s, p in zip(symbols, powers))))
     for fraction in fractional:
@@ -98,6 +107,31 @@ def monomials(
 
 
 poly = monomials
+
+
+def monomial_count(d: int, degree: int, *, negative: bool = False) -> int:
+    """How many terms :func:`monomials` of ``d`` inputs builds, the constant included.
+
+    Examples
+    --------
+    >>> monomial_count(2, 2), len(monomials(["x", "y"], 2))
+    (6, 6)
+    >>> monomial_count(30, 4)
+    46376
+    """
+    # j inputs in the support, C(degree, j) positive parts with sum ≤ degree, signs.
+    return 1 + sum(math.comb(d, j) * math.comb(degree, j) * (2**j if negative else 1)
+                   for j in range(1, min(degree, d) + 1))
+
+
+def _compositions_up_to(total: int, parts: int) -> Iterator[tuple[int, ...]]:
+    """Tuples of ``parts`` positive integers with sum at most ``total``."""
+    if parts == 0:
+        yield ()
+        return
+    for first in range(1, total - parts + 2):
+        for rest in _compositions_up_to(total - first, parts - 1):
+            yield (first, *rest)
 
 
 def _fraction(value: str | sympy.Rational | float) -> sympy.Rational:

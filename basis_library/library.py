@@ -15,9 +15,29 @@ from ._compile import compile_torch, resolve_device
 from ._parse import parse_expression
 from .errors import LibraryError
 
-__all__ = ["Library", "Design", "term_complexity", "normalise_term"]
+__all__ = ["Library", "Design", "term_complexity", "normalise_term", "check_size", "MAX_TERMS"]
 
 log = logging.getLogger(__name__)
+
+#: The most terms a generator or a product of libraries may build.
+MAX_TERMS = 50_000
+
+
+def check_size(size: int, what: str) -> None:
+    """Refuse, before building it, a library of more than :data:`MAX_TERMS` terms.
+
+    Examples
+    --------
+    >>> check_size(10, "ten terms")
+    >>> check_size(10**6, "monomials of 100 inputs up to degree 3")
+    Traceback (most recent call last):
+    ...
+    basis_library.errors.LibraryError: monomials of 100 inputs up to degree 3 would be ...
+    """
+    if size > MAX_TERMS:
+        raise LibraryError(f"{what} would be {size:,} terms, more than the {MAX_TERMS:,} a "
+                           "library may hold; use a lower degree, fewer inputs or the auto "
+                           "library (it screens wide data first).")
 
 
 def normalise_term(term: sympy.Expr) -> sympy.Expr:
@@ -121,6 +141,7 @@ class Library:
     def __mul__(self, other: Library) -> Library:
         if not isinstance(other, Library):
             return NotImplemented
+        check_size(len(self) * len(other), f"the product of {self.spec} and {other.spec}")
         products = (a * b for a in self._terms for b in other._terms)
         return Library(products, spec=f"({self.spec}) * ({other.spec})")
 

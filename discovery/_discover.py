@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from basis_library import (
+    Design,
     Library,
     LibraryError,
     Variable,
@@ -42,6 +43,7 @@ from ._rows import (
     held_out_noise,
     split_rows,
 )
+from ._screen import KEEP_AT_MOST, SCREEN_ABOVE, screen_inputs, screen_residual
 from ._select import (
     SELECTIONS,
     VALIDATIONS,
@@ -284,6 +286,54 @@ def discover(
         if split is not None:
             _estimate_held_out(model, split, full, settings, n_bootstrap, confidence)
         return model
+    screening = None
+    if isinstance(basis, str) and basis == "auto" and len(dataset.inputs) > SCREEN_ABOVE:
+        t = time.perf_counter()
+        screening = screen_inputs(dataset.columns, dataset.inputs, dataset.y, random_state)
+        log.info("Screening: %s", screening.describe())
+        every, dataset = dataset, _with_inputs(dataset, screening.kept or dataset.inputs[:1])
+        screened_s = time.perf_counter() - t
+    model, library, design = _search(dataset, basis, hints, settings, started)
+    if screening is not None:
+        # Iterated screening: inputs left out that explain the residual join, once.
+        more = screen_residual(every.columns, [c for c in every.inputs if c not in dataset.inputs],
+                               dataset.y - model.predict(dataset.columns), random_state,
+                               KEEP_AT_MOST + 2 - len(dataset.inputs))
+        if more:
+            log.info("Screening the residual adds %s.", ", ".join(more))
+            dataset = _with_inputs(every, [c for c in every.inputs
+                                           if c in dataset.inputs or c in more])
+            model, library, design = _search(dataset, basis, hints, settings, started)
+        model.metrics["screening"] = {**screening.to_dict(), "kept": list(dataset.inputs),
+                                      "from_residual": more}
+        model.info["timings"]["screening"] = screened_s  # type: ignore[index]
+    _assess(model, dataset, settings, n_bootstrap, confidence)
+    if not _exact_enough(model, dataset) and (n_bootstrap == 0 or model.metrics.get("strategy")):
+        # The bootstrap re-selected only library fits; the others are replicated on halves.
+        t = time.perf_counter()
+        model.metrics["replication"] = _replication(model, library, design, dataset,
+                                                    replace(settings, simplify=False))
+        model.info["timings"]["replication"] = time.perf_counter() - t  # type: ignore[index]
+    _discrete_inputs(model, dataset)
+    _judge(model, dataset, settings, design.matrix)
+    model.names = dict(dataset.names)
+    if screening is not None:
+        # The formula uses the kept inputs; predict takes every input it was given.
+        model.inputs = list(every.inputs)
+    if split is not None:
+        _estimate_held_out(model, split, full, settings, n_bootstrap, confidence)
+    # The total covers every route tried, whichever won, and the assessment.
+    model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
+                             "total": time.perf_counter() - started}
+    log.info("Discovered %s", model)
+    return model
+
+
+
+def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
+            settings: _Settings, started: float) -> tuple[Model, Library, Design]:
+    """The sparse engine on ``dataset``: the library fit, and for the auto library the
+    other routes; the winner simplified."""
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
     if not (isinstance(basis, str) and basis == "auto"):
@@ -302,23 +352,13 @@ def discover(
         model = _other_routes(model, library, design, dataset, search, started)
         if settings.simplify:
             _simplify_model(model)
-    _assess(model, dataset, settings, n_bootstrap, confidence)
-    if not _exact_enough(model, dataset) and (n_bootstrap == 0 or model.metrics.get("strategy")):
-        # The bootstrap re-selected only library fits; the others are replicated on halves.
-        t = time.perf_counter()
-        model.metrics["replication"] = _replication(model, library, design, dataset,
-                                                    replace(settings, simplify=False))
-        model.info["timings"]["replication"] = time.perf_counter() - t  # type: ignore[index]
-    _discrete_inputs(model, dataset)
-    _judge(model, dataset, settings, design.matrix)
-    model.names = dict(dataset.names)
-    if split is not None:
-        _estimate_held_out(model, split, full, settings, n_bootstrap, confidence)
-    # The total covers every route tried, whichever won, and the assessment.
-    model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
-                             "total": time.perf_counter() - started}
-    log.info("Discovered %s", model)
-    return model
+    return model, library, design
+
+
+def _with_inputs(dataset: Dataset, inputs: list[str]) -> Dataset:
+    """``dataset`` with only ``inputs`` (in its order)."""
+    keep = [c for c in dataset.inputs if c in inputs]
+    return replace(dataset, inputs=keep, columns={c: dataset.columns[c] for c in keep})
 
 
 def _assess(model: Model, dataset: Dataset, settings: _Settings, n_bootstrap: int,

@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 from ._discover import METHODS, SOLVERS
 from ._rows import SEARCH_ROWS
 from ._rows import describe as describe_rows
+from ._screen import describe as describe_screening
 from ._select import SELECTIONS
 from .errors import DiscoveryError
 
@@ -259,6 +260,8 @@ def _report(model, check=None) -> None:  # noqa: ANN001
         print(f"Rows:           {m['n_samples']} used, {m['rows_dropped']} dropped for NaN/inf")
         if model.info.get("rows"):
             print(f"{'':<15} {describe_rows(model.info['rows'])}")
+        if m.get("screening"):
+            print(f"Screened:       {describe_screening(m['screening'])}")
         for i, note in enumerate(m.get("identifiability") or []):
             print(f"{'Identifiable?' if i == 0 else '':<15} {note}")
         for i, note in enumerate(m.get("discrete_inputs") or []):

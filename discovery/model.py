@@ -146,8 +146,8 @@ class Model:
         #: The user's column name of each symbol that differs from it
         #: (``{"speed__m_s_": "speed (m/s)"}``): shown in LaTeX, the CLI and JSON.
         self.names: dict[str, str] = dict(names or {})
-        self._numpy: Callable[..., np.ndarray] | None = None
-        self._term_values: list[Callable[..., np.ndarray]] | None = None
+        self._numpy: tuple[object, Callable[..., np.ndarray]] | None = None
+        self._term_values: tuple[object, list[Callable[..., np.ndarray]]] | None = None
         #: The engine's state at selection (design matrix, candidates); not saved.
         self._fit: Any = None
 
@@ -296,18 +296,21 @@ class Model:
                            "coefficients; this one has none"
                            + (f" ({self.uncertainty['reason']})" if self.uncertainty.get("reason")
                               else "") + ".")
-        if self._term_values is None:
-            self._term_values = [compile_numpy(self.symbols, t.term) for t in self.terms]
-        phi = np.column_stack([f(*columns) for f in self._term_values])
+        key = (tuple(self.inputs), tuple(t.term for t in self.terms))
+        if self._term_values is None or self._term_values[0] != key:
+            self._term_values = (key, [compile_numpy(self.symbols, t.term) for t in self.terms])
+        phi = np.column_stack([f(*columns) for f in self._term_values[1]])
         sigma = np.asarray(covariance, dtype=float)
         variance = np.einsum("ij,jk,ik->i", phi, sigma, phi)
         return np.sqrt(np.maximum(variance, 0.0) + float(self.uncertainty["noise_std"]) ** 2)
 
     def to_numpy(self) -> Callable[..., np.ndarray]:
         """A numpy function of the input columns, in the order of :attr:`inputs`."""
-        if self._numpy is None:
-            self._numpy = compile_numpy(self.symbols, self.numeric_expression)
-        return self._numpy
+        # Compiled once for each formula and inputs (a fit may still refine them).
+        key = (tuple(self.inputs), self.numeric_expression)
+        if self._numpy is None or self._numpy[0] != key:
+            self._numpy = (key, compile_numpy(self.symbols, self.numeric_expression))
+        return self._numpy[1]
 
     def to_torch(self) -> Callable[[torch.Tensor], torch.Tensor]:
         """A torch function from an (n, d) tensor (columns as :attr:`inputs`) to (n,)."""
