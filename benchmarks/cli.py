@@ -18,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Compare discovery with nearest neighbour, linear, MLP (and, for the "
                     "cannon, the study's hand-picked basis), in and out of range.")
     bench.set_defaults(handler=_run)
-    bench.add_argument("what", help="'cannon', 'feynman', 'nguyen', 'honesty', 'printing', or "
-                                    "a CSV/Parquet file")
+    bench.add_argument("what", help="'cannon', 'feynman', 'nguyen', 'honesty', 'printing', "
+                                    "'scaling', or a CSV/Parquet file")
     bench.add_argument("--target", help="target column (for a file)")
     bench.add_argument("--inputs", help="comma-separated input columns (for a file)")
     bench.add_argument("--extrapolate", metavar="COL",
@@ -31,7 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="random seed of a cannon or file run (default 0; feynman and "
                             "nguyen take --seeds)")
     bench.add_argument("--out", default="benchmark-out", help="output folder")
-    bench.add_argument("--sizes", help="sample efficiency: shot counts, e.g. 30,100,300,1000")
+    bench.add_argument("--sizes", help="cannon: shot counts for sample efficiency, e.g. "
+                                       "30,100,300,1000; scaling: rows (default "
+                                       "10000,100000,200000,1000000)")
+    bench.add_argument("--widths", help="scaling: input counts, at least 12 (default 15,30,100)")
+    bench.add_argument("--parquet", action="store_true",
+                       help="scaling: the rows cases read their data from a Parquet file")
     bench.add_argument("--repeats", type=int, default=3, help="seeds per size (default 3)")
     bench.add_argument("--methods", default="sparse",
                        help="this project's methods to compare: sparse,operon,gplearn,pysr "
@@ -54,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="short training loops and 10^5 prediction points (smoke tests)")
 
 
-def _sizes(text: str | None) -> list[int]:
+def _sizes(text: str | None, option: str = "--sizes", least: int = 10) -> list[int]:
     from discovery import DiscoveryError
 
     if not text:
@@ -62,9 +67,9 @@ def _sizes(text: str | None) -> list[int]:
     try:
         sizes = [int(s) for s in text.split(",") if s.strip()]
     except ValueError as exc:
-        raise DiscoveryError(f"--sizes expects comma-separated integers; got {text!r}.") from exc
-    if any(s < 10 for s in sizes):
-        raise DiscoveryError(f"--sizes must each be at least 10; got {text!r}.")
+        raise DiscoveryError(f"{option} expects comma-separated integers; got {text!r}.") from exc
+    if any(s < least for s in sizes):
+        raise DiscoveryError(f"{option} must each be at least {least}; got {text!r}.")
     return sizes
 
 
@@ -81,6 +86,16 @@ def _run(args: argparse.Namespace) -> int:
         return _honesty(args, out, progress)
     if args.what == "printing":
         return _printing(args, out, progress)
+    if args.what == "scaling":
+        from .scaling import ROWS, WIDTHS, run_scaling, write_scaling
+        from .scaling import summary as scaling_summary
+
+        records = run_scaling(sizes=_sizes(args.sizes) or ROWS,
+                              widths=_sizes(args.widths, "--widths", 12) or WIDTHS,
+                              device=args.device, seed=args.seed, parquet=args.parquet)
+        print(scaling_summary(records))
+        print("\nwrote " + ", ".join(str(p) for p in write_scaling(records, out)))
+        return 0
     if args.what == "cannon":
         from .cannon import run_cannon, sample_efficiency, summary, write_cannon
 

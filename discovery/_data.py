@@ -45,16 +45,30 @@ class Dataset:
         return np.column_stack([self.columns[c] for c in self.inputs])
 
 
+def parquet_parts(path: str | Path) -> list[Path]:
+    """The Parquet files of ``path``: the file itself, or a folder's ``*.parquet``/``*.pq``
+    in name order (the order of the rows, in memory and on a Dask cluster alike)."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() in (".parquet", ".pq"):
+        return [path]
+    if path.is_dir():
+        parts = sorted(p for p in path.iterdir() if p.suffix.lower() in (".parquet", ".pq"))
+        if parts:
+            return parts
+        raise DataError(f"The data path {str(path)!r} is a folder without Parquet files "
+                        "(*.parquet, *.pq): give a file, or a folder of Parquet parts.")
+    raise DataError(f"Expected a .parquet file or a folder of them; got {str(path)!r}.")
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (or Parquet, where pyarrow is installed) file into a DataFrame."""
+    """Read a CSV file, or a Parquet file or folder of parts (where pyarrow is installed)."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"The data file {str(path)!r} does not exist.")
-    if path.is_dir():
-        raise DataError(f"The data path {str(path)!r} is a folder, not a file.")
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
+        parts = parquet_parts(path)
         optional_import("pyarrow", "parquet", purpose="reading Parquet")
-        return pd.read_parquet(path)
+        return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
     try:
         return pd.read_csv(path)
     except pd.errors.EmptyDataError as exc:

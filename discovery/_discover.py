@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -26,14 +27,15 @@ from basis_library import (
 from ._assess import assess, constant_intervals
 from ._backends import BACKENDS, backend
 from ._data import Dataset, prepare
+from ._distributed import DaskParts
 from ._engine import (
     _closed_forms,
     _evaluate,
     _Settings,
     expressions,
     fit_library,
-    training_metrics,
 )
+from ._progress import Stages
 from ._routes import _exact_enough, _other_routes, _replication, route_refit
 from ._rows import (
     SEARCH_ROWS,
@@ -100,6 +102,8 @@ def discover(
     polish: bool = True,
     backend_options: Mapping[str, object] | None = None,
     search_rows: int | None = SEARCH_ROWS,
+    verbose: bool | None = None,
+    dask: str | None = None,
 ) -> Model:
     """Find the formula behind the data.
 
@@ -187,6 +191,15 @@ def discover(
         rows, read in groups (sample splitting: valid intervals after
         selection, memory that does not grow with the rows). ``None``: every
         row takes part in the search.
+    verbose
+        A progress bar through the fit's stages on stderr: ``None`` (default)
+        where stderr is a terminal, ``True`` always, ``False`` never.
+    dask
+        The address of a Dask scheduler (``tcp://host:8786``): ``data`` is then
+        a Parquet file or a folder of Parquet parts, read by the workers; the
+        client receives only the search rows and, from the other rows, small
+        matrices (:mod:`discovery._distributed`). Needs the ``dask`` and
+        ``parquet`` extras.
 
     Returns
     -------
@@ -248,7 +261,50 @@ def discover(
     hints = {v.name: v for v in (inputs or []) if isinstance(v, Variable)}
     names = None if inputs is None else [v.name if isinstance(v, Variable) else v
                                          for v in inputs]
-    dataset = prepare(data, target, names)
+    source = None
+    if dask is not None:
+        if method != "sparse":
+            raise FitError(f"dask= runs the sparse method; got method={method!r}.")
+        if not isinstance(data, (str, Path)):
+            raise FitError("dask= needs data as a path: a Parquet file or a folder of them.")
+        source = DaskParts.open(data, target, names, dask)
+    try:
+        if source is None:
+            dataset = prepare(data, target, names)
+            split = split_rows(dataset, search_rows, random_state)
+        else:
+            dataset, split = source.split(search_rows, random_state)
+        _check_columns(dataset, named, selection, split_on, cv_folds)
+        if split is not None:
+            log.info("Searching on %d random rows of %d; the rest estimate the formula.",
+                     split.search.n, split.search.n + split.held_out.n)
+            dataset = split.search
+        validation = selection if selection in VALIDATIONS else (
+            "extrapolation" if split_on is not None and selection != "cv" else "kfold")
+        settings = _Settings(solver=solver, selection=selection, max_terms=max_terms,
+                             cv_folds=cv_folds, constants=named, simplify=simplify,
+                             device=torch_device, random_state=random_state,
+                             validation=validation, validation_fraction=validation_fraction,
+                             split_on=split_on)
+        bar = Stages(verbose)
+        try:
+            model = _run(dataset, split, settings, bar, method=method, basis=basis,
+                         hints=hints, n_bootstrap=n_bootstrap, confidence=confidence,
+                         started=started, polish=polish, time_limit=time_limit,
+                         options=options)
+        finally:
+            bar.close()
+    finally:
+        if source is not None:
+            source.close()
+    log.info("Discovered %s", model)
+    return model
+
+
+
+def _check_columns(dataset: Dataset, named: Mapping[str, float], selection: str,
+                   split_on: str | None, cv_folds: int) -> None:
+    """The checks of the arguments that need the data's columns."""
     clash = sorted(set(named) & set(dataset.inputs))
     if clash:
         raise FitError(f"Constant name(s) {', '.join(clash)} are also input columns; "
@@ -261,30 +317,29 @@ def discover(
                        f"{', '.join(dataset.inputs)}.")
     if selection in ("kfold", "cv") and cv_folds > dataset.n:
         raise FitError(f"cv_folds={cv_folds} is more folds than the {dataset.n} rows.")
-    split = split_rows(dataset, search_rows, random_state)
-    if split is not None:
-        log.info("Searching on %d random rows of %d; the rest estimate the formula.",
-                 split.search.n, dataset.n)
-        full, dataset = dataset, split.search
-    validation = selection if selection in VALIDATIONS else (
-        "extrapolation" if split_on is not None and selection != "cv" else "kfold")
-    settings = _Settings(solver=solver, selection=selection, max_terms=max_terms,
-                         cv_folds=cv_folds, constants=named, simplify=simplify,
-                         device=torch_device, random_state=random_state,
-                         validation=validation, validation_fraction=validation_fraction,
-                         split_on=split_on)
+
+def _run(dataset: Dataset, split: RowSplit | None, settings: _Settings,
+         bar: Stages, *, method: str, basis: object, hints: Mapping[str, Variable],
+         n_bootstrap: int, confidence: float, started: float, polish: bool,
+         time_limit: float | None, options: dict[str, object]) -> Model:
+    """Everything :func:`discover` does after checking its arguments."""
+    random_state = settings.random_state
     if method != "sparse":
         from ._genetic import discover_genetic
 
         model = discover_genetic(dataset, method, settings, started=started, polish=polish,
                                  time_limit=time_limit, options=options)
+        bar.done("other routes")
         _assess(model, dataset, settings, n_bootstrap, confidence)
+        bar.done("intervals")
         library = _library("auto", dataset.columns, dataset.inputs, hints)
         design = library.evaluate(dataset.columns, device=settings.device)
         _judge(model, dataset, settings, design.matrix)
+        bar.done("verdict")
         model.names = dict(dataset.names)
         if split is not None:
-            _estimate_held_out(model, split, full, settings, n_bootstrap, confidence)
+            _estimate_held_out(model, split, settings, n_bootstrap, confidence)
+        bar.done("estimate on the other rows")
         return model
     screening = None
     if isinstance(basis, str) and basis == "auto" and len(dataset.inputs) > SCREEN_ABOVE:
@@ -293,7 +348,8 @@ def discover(
         log.info("Screening: %s", screening.describe())
         every, dataset = dataset, _with_inputs(dataset, screening.kept or dataset.inputs[:1])
         screened_s = time.perf_counter() - t
-    model, library, design = _search(dataset, basis, hints, settings, started)
+    bar.done("screen inputs")
+    model, library, design = _search(dataset, basis, hints, settings, started, bar)
     if screening is not None:
         # Iterated screening: inputs left out that explain the residual join, once.
         more = screen_residual(every.columns, [c for c in every.inputs if c not in dataset.inputs],
@@ -303,7 +359,7 @@ def discover(
             log.info("Screening the residual adds %s.", ", ".join(more))
             dataset = _with_inputs(every, [c for c in every.inputs
                                            if c in dataset.inputs or c in more])
-            model, library, design = _search(dataset, basis, hints, settings, started)
+            model, library, design = _search(dataset, basis, hints, settings, started, bar)
         model.metrics["screening"] = {**screening.to_dict(), "kept": list(dataset.inputs),
                                       "from_residual": more}
         model.info["timings"]["screening"] = screened_s  # type: ignore[index]
@@ -314,44 +370,44 @@ def discover(
         model.metrics["replication"] = _replication(model, library, design, dataset,
                                                     replace(settings, simplify=False))
         model.info["timings"]["replication"] = time.perf_counter() - t  # type: ignore[index]
+    bar.done("intervals")
     _discrete_inputs(model, dataset)
     _judge(model, dataset, settings, design.matrix)
+    bar.done("verdict")
     model.names = dict(dataset.names)
     if screening is not None:
         # The formula uses the kept inputs; predict takes every input it was given.
         model.inputs = list(every.inputs)
     if split is not None:
-        _estimate_held_out(model, split, full, settings, n_bootstrap, confidence)
+        _estimate_held_out(model, split, settings, n_bootstrap, confidence)
+    bar.done("estimate on the other rows")
     # The total covers every route tried, whichever won, and the assessment.
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
                              "total": time.perf_counter() - started}
-    log.info("Discovered %s", model)
     return model
 
 
-
 def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
-            settings: _Settings, started: float) -> tuple[Model, Library, Design]:
+            settings: _Settings, started: float, bar: Stages) -> tuple[Model, Library, Design]:
     """The sparse engine on ``dataset``: the library fit, and for the auto library the
     other routes; the winner simplified."""
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
-    if not (isinstance(basis, str) and basis == "auto"):
-        t1 = time.perf_counter()
-        design = _evaluate(library, dataset, settings)
-        model = fit_library(dataset, library, settings, started=started, design=design,
-                            timings={"library": t1 - t0, "evaluate": time.perf_counter() - t1})
-    else:
-        # Every route is fitted unsimplified (sympy.simplify on a long losing
-        # expression can take a minute); only the winner is simplified.
-        search = replace(settings, simplify=False)
-        t1 = time.perf_counter()
-        design = _evaluate(library, dataset, settings)
-        model = fit_library(dataset, library, search, started=started, design=design,
-                            timings={"library": t1 - t0, "evaluate": time.perf_counter() - t1})
+    auto = isinstance(basis, str) and basis == "auto"
+    t1 = time.perf_counter()
+    design = _evaluate(library, dataset, settings)
+    bar.done("library")
+    # With the auto library every route is fitted unsimplified (sympy.simplify on
+    # a long losing expression can take a minute); only the winner is simplified.
+    search = replace(settings, simplify=False) if auto else settings
+    model = fit_library(dataset, library, search, started=started, design=design,
+                        timings={"library": t1 - t0, "evaluate": time.perf_counter() - t1})
+    bar.done("search")
+    if auto:
         model = _other_routes(model, library, design, dataset, search, started)
         if settings.simplify:
             _simplify_model(model)
+        bar.done("other routes")
     return model, library, design
 
 
@@ -438,7 +494,7 @@ def _judge(model: Model, dataset: Dataset, settings: _Settings, design: torch.Te
                              "verdict": time.perf_counter() - t}
 
 
-def _estimate_held_out(model: Model, split: RowSplit, full: Dataset, settings: _Settings,
+def _estimate_held_out(model: Model, split: RowSplit, settings: _Settings,
                        n_bootstrap: int, confidence: float) -> None:
     """Refit the chosen terms on the rows the search did not see (:mod:`._rows`).
 
@@ -480,7 +536,7 @@ def _estimate_held_out(model: Model, split: RowSplit, full: Dataset, settings: _
             model.uncertainty["n_resamples"] = int(held.boot.shape[0])
         model.uncertainty["constants"] = constant_intervals(model)
         model.metrics.update(constants_fixed=fixed, mse_refit=held.fit.rss / split.held_out.n)
-    model.metrics.update(training_metrics(model, full))
+    model.metrics.update(split.held_out.metrics(model, split.search))
     model.info["rows"] = rows
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
                              "held_out": time.perf_counter() - t}

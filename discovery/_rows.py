@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import sympy
@@ -35,6 +35,9 @@ from ._data import Dataset
 from ._sparse import Refit
 from ._uncertainty import percentile_interval, t_interval
 
+if TYPE_CHECKING:
+    from .model import Model
+
 __all__ = ["SEARCH_ROWS", "RowSplit", "split_rows", "held_out_fit", "held_out_intervals",
            "held_out_noise"]
 
@@ -44,12 +47,48 @@ SEARCH_ROWS = 20_000
 GROUPS = 500
 
 
+class HeldOut(Protocol):
+    """Rows held out of the search: where they are is theirs to know (memory, a cluster)."""
+
+    @property
+    def n(self) -> int: ...
+
+    def factors(self, terms: list[sympy.Expr], groups: int,
+                device: torch.device) -> list[Factors | None]:
+        """:func:`part_factors` of each part of the rows, ``groups`` groups in all."""
+
+    def metrics(self, model: Model, search: Dataset) -> dict[str, object]:
+        """R², MSE and row counts of ``model`` on every row, the search rows included."""
+
+
+@dataclass(frozen=True)
+class InMemory:
+    """Held-out rows in memory, with every row (for the metrics)."""
+
+    rows: Dataset
+    every: Dataset
+
+    @property
+    def n(self) -> int:
+        return self.rows.n
+
+    def factors(self, terms: list[sympy.Expr], groups: int,
+                device: torch.device) -> list[Factors | None]:
+        return [part_factors(terms, self.rows.inputs, self.rows.columns, self.rows.y, groups,
+                             device)]
+
+    def metrics(self, model: Model, search: Dataset) -> dict[str, object]:
+        from ._engine import training_metrics
+
+        return training_metrics(model, self.every)
+
+
 @dataclass(frozen=True)
 class RowSplit:
     """The rows the search sees and the rows held out to estimate its formula."""
 
     search: Dataset
-    held_out: Dataset
+    held_out: HeldOut
 
     def description(self) -> dict[str, object]:
         return {"search": self.search.n, "estimate": self.held_out.n,
@@ -67,20 +106,42 @@ def split_rows(dataset: Dataset, search_rows: int | None,
     >>> import numpy as np
     >>> d = Dataset({"x": np.arange(10.0)}, np.arange(10.0), ["x"], "y", 0, "array")
     >>> s = split_rows(d, 4, 0)
-    >>> s.search.n, s.held_out.n, sorted([*s.search.y, *s.held_out.y]) == list(d.y)
+    >>> s.search.n, s.held_out.n, sorted([*s.search.y, *s.held_out.rows.y]) == list(d.y)
     (4, 6, True)
     >>> split_rows(d, 10, 0) is None
     True
     """
-    if search_rows is None or dataset.n <= search_rows:
+    order = search_order(dataset.n, search_rows, random_state)
+    if order is None:
         return None
-    order = np.random.default_rng(random_state).permutation(dataset.n)
-    return RowSplit(_rows(dataset, order[:search_rows]), _rows(dataset, order[search_rows:]))
+    return RowSplit(_rows(dataset, order[:search_rows]),
+                    InMemory(_rows(dataset, order[search_rows:]), dataset))
+
+
+def search_order(n: int, search_rows: int | None, random_state: int | None
+                 ) -> np.ndarray | None:
+    """The rows in random order (the first ``search_rows`` search); None if n ≤ search_rows.
+
+    One rule for data in memory and in parts, so both search the same rows.
+    """
+    if search_rows is None or n <= search_rows:
+        return None
+    return np.random.default_rng(random_state).permutation(n)
 
 
 def _rows(dataset: Dataset, index: np.ndarray) -> Dataset:
     return replace(dataset, columns={k: v[index] for k, v in dataset.columns.items()},
                    y=dataset.y[index])
+
+
+@dataclass(frozen=True)
+class Factors:
+    """What one part of the rows contributes: the triangular factor of its ``[A y]``
+    and each of its groups' Gram matrices."""
+
+    R: torch.Tensor
+    grams: torch.Tensor
+    n: int
 
 
 @dataclass(frozen=True)
@@ -95,10 +156,33 @@ class HeldOutFit:
     R: torch.Tensor
 
 
-def held_out_fit(terms: list[sympy.Expr], dataset: Dataset, *, device: torch.device,
-                 n_bootstrap: int, random_state: int | None,
+def part_factors(terms: list[sympy.Expr], inputs: list[str], columns: Mapping[str, np.ndarray],
+                 y: np.ndarray, groups: int, device: torch.device) -> Factors | None:
+    """One part's :class:`Factors`, reading its rows in ``groups`` groups; None where a term
+    is not finite on a row."""
+    k, n = len(terms), len(y)
+    compiled = compile_torch(as_symbols(inputs), terms)
+    G = max(1, min(groups, n))
+    bounds = np.linspace(0, n, G + 1).astype(int)
+    grams = torch.zeros(G, k + 1, k + 1, dtype=torch.float64, device=device)
+    R = torch.zeros(0, k + 1, dtype=torch.float64, device=device)
+    for g in range(G):
+        lo, hi = int(bounds[g]), int(bounds[g + 1])
+        X = torch.tensor(np.column_stack([columns[c][lo:hi] for c in inputs]),
+                         dtype=torch.float64, device=device)
+        Z = torch.cat([compiled(X), torch.tensor(y[lo:hi], dtype=torch.float64,
+                                                 device=device)[:, None]], dim=1)
+        if not bool(torch.isfinite(Z).all()):
+            return None
+        grams[g] = Z.T @ Z
+        R = torch.linalg.qr(torch.cat([R, Z]), mode="r").R
+    return Factors(R=R[:k + 1], grams=grams, n=n)
+
+
+def held_out_fit(terms: list[sympy.Expr], held_out: HeldOut | Dataset, *,
+                 device: torch.device, n_bootstrap: int, random_state: int | None,
                  groups: int = GROUPS) -> HeldOutFit | None:
-    """Least squares of ``dataset.y`` on ``terms`` over its rows, read in groups.
+    """Least squares of y on ``terms`` over the held-out rows, read in groups.
 
     None where the terms are not finite on every row, or are collinear there.
 
@@ -113,24 +197,18 @@ def held_out_fit(terms: list[sympy.Expr], dataset: Dataset, *, device: torch.dev
     >>> [round(float(c), 6) for c in out.fit.coef], out.boot.shape
     ([3.0, 0.5], (50, 2))
     """
-    k, n = len(terms), dataset.n
+    if isinstance(held_out, Dataset):
+        held_out = InMemory(held_out, held_out)
+    k, n = len(terms), held_out.n
     if n <= k + 1:
         return None
-    compiled = compile_torch(as_symbols(dataset.inputs), terms)
     G = max(1, min(groups, n // max(2 * (k + 1), 1)))
-    bounds = np.linspace(0, n, G + 1).astype(int)
-    grams = torch.zeros(G, k + 1, k + 1, dtype=torch.float64, device=device)
-    R = torch.zeros(0, k + 1, dtype=torch.float64, device=device)
-    for g in range(G):
-        lo, hi = int(bounds[g]), int(bounds[g + 1])
-        X = torch.tensor(np.column_stack([dataset.columns[c][lo:hi] for c in dataset.inputs]),
-                         dtype=torch.float64, device=device)
-        Z = torch.cat([compiled(X), torch.tensor(dataset.y[lo:hi], dtype=torch.float64,
-                                                 device=device)[:, None]], dim=1)
-        if not bool(torch.isfinite(Z).all()):
-            return None
-        grams[g] = Z.T @ Z
-        R = torch.linalg.qr(torch.cat([R, Z]), mode="r").R
+    parts = held_out.factors(terms, G, device)
+    if any(p is None for p in parts):
+        return None
+    done = [p for p in parts if p is not None]
+    R = torch.linalg.qr(torch.cat([p.R.to(device) for p in done]), mode="r").R
+    grams = torch.cat([p.grams.to(device) for p in done])
     A, b = R[:k, :k], R[:k, k]
     diag = A.diagonal().abs()
     if not bool((diag > 1e-12 * diag.max().clamp_min(1e-300)).all()):
@@ -144,7 +222,7 @@ def held_out_fit(terms: list[sympy.Expr], dataset: Dataset, *, device: torch.dev
     fit = Refit(tuple(range(k)), coef.cpu(), covariance.diagonal().clamp_min(0).sqrt().cpu(),
                 rss, covariance.cpu())
     boot = np.zeros((0, k))
-    if n_bootstrap and G >= 2:
+    if n_bootstrap and grams.shape[0] >= 2:
         boot = _group_bootstrap(grams, k, n_bootstrap, random_state)
     return HeldOutFit(fit=fit, boot=boot, dof=dof, R=R[:k + 1].cpu())
 

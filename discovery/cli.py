@@ -118,6 +118,8 @@ def build_parser() -> _Parser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                       help="where the fit runs (default auto: CUDA if present)")
+    demo.add_argument("--quiet", action="store_true",
+                      help="no progress bar (it shows only where stderr is a terminal)")
 
     fit = sub.add_parser("fit", help="fit a CSV/Parquet file")
     fit.set_defaults(handler=_fit)
@@ -164,6 +166,12 @@ def build_parser() -> _Parser:
     fit.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                      help="where the design matrix is evaluated and searched (default auto: "
                           "CUDA if present)")
+    fit.add_argument("--dask", metavar="ADDRESS",
+                     help="read DATA (a Parquet file or a folder of parts) on the Dask "
+                          "cluster at ADDRESS (tcp://host:8786); only the search rows and "
+                          "small matrices come back")
+    fit.add_argument("--quiet", action="store_true",
+                     help="no progress bar (it shows only where stderr is a terminal)")
     fit.add_argument("--search-rows", type=int, default=SEARCH_ROWS, metavar="N",
                      help=f"past N rows, choose the terms on N random rows and estimate them "
                           f"on the others (default {SEARCH_ROWS:,}; 0: every row searches)")
@@ -323,7 +331,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Cannon data: {args.n} shots, v ~ U(0, 10), theta ~ U(0, pi/2), "
           f"s = v^2 sin(2 theta)/g + N(0, 0.01^2), clipped at 0; seed {args.seed}")
     model = discover(data, target="s", constants={"g": 9.81}, device=args.device,
-                     random_state=args.seed)
+                     random_state=args.seed, verbose=False if args.quiet else None)
     result = check(model, CANNON_TRUTH, constants={"g": 9.81})
     object.__setattr__(result, "truth_text", CANNON_TRUTH)
     _report(model, result)
@@ -343,7 +351,8 @@ def _fit(args: argparse.Namespace) -> int:
                      constants=constants, device=args.device,
                      random_state=args.seed, time_limit=args.time_limit,
                      max_evaluations=args.max_evaluations, polish=not args.no_polish,
-                     search_rows=args.search_rows or None)
+                     search_rows=args.search_rows or None,
+                     verbose=False if args.quiet else None, dask=args.dask)
     return _finish(model, args, constants)
 
 

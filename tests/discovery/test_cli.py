@@ -115,18 +115,9 @@ def test_the_installed_command_runs_as_a_process(csv):
 
 
 def test_parquet_without_pyarrow_names_the_extra(capsys, tmp_path, monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name == "pyarrow":
-            raise ImportError("no pyarrow")
-        return real_import(name, *args, **kwargs)
-
     path = tmp_path / "d.parquet"
     path.write_bytes(b"PAR1")
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if not installed: import fails
     code, _, err = _run(capsys, "fit", str(path), "--target", "s")
     assert code == 2
     assert "pyarrow is needed for reading Parquet" in err

@@ -1,0 +1,62 @@
+"""Parquet parts on a Dask cluster: the same formula and coefficients as in memory."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from discovery import discover
+from discovery.cli import main
+
+pytest.importorskip("pyarrow", reason="the parquet extra is not installed")
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shots")
+    rng = np.random.default_rng(5)
+    for i, n in enumerate([1200, 700, 1100]):
+        v, theta = rng.uniform(0, 10, n), rng.uniform(0, np.pi / 2, n)
+        s = v**2 * np.sin(2 * theta) / 9.81 + rng.normal(0, 0.01, n)
+        frame = pd.DataFrame({"v": v, "theta": theta, "s": s})
+        if i == 1:
+            frame.loc[[3, 50], "s"] = np.nan  # dropped, and counted, in both paths
+        frame.to_parquet(folder / f"part-{i}.parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as local:
+        yield local.scheduler_address
+
+
+def test_dask_gives_the_in_memory_formula_and_coefficients(parts, cluster):
+    options = dict(target="s", constants={"g": 9.81}, search_rows=1000, n_bootstrap=0)
+    memory = discover(parts, **options)
+    spread = discover(parts, dask=cluster, **options)
+    assert str(spread.expression) == str(memory.expression) == "v**2*sin(2*theta)/g"
+    assert spread.info["rows"] == memory.info["rows"]
+    assert memory.info["rows"]["estimate"] == 3000 - 2 - 1000
+    np.testing.assert_allclose([t.coefficient for t in spread.terms],
+                               [t.coefficient for t in memory.terms], rtol=1e-10, atol=0)
+    np.testing.assert_allclose([t.std_error for t in spread.terms],
+                               [t.std_error for t in memory.terms], rtol=1e-8)
+    assert spread.metrics["r2"] == pytest.approx(memory.metrics["r2"], abs=1e-10)
+    assert spread.metrics["rows_dropped"] == memory.metrics["rows_dropped"] == 2
+
+
+def test_the_cli_reads_parts_on_the_cluster(capsys, parts, cluster):
+    code = main(["fit", str(parts), "--target", "s", "--dask", cluster, "--search-rows", "1000",
+                 "--bootstrap", "0", "--constants", "g=9.81"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "v**2*sin(2*theta)/g" in out
+    assert "terms chosen on 1,000 random rows, estimated on the other 1,998" in out
+
+
+def test_dask_needs_parquet(tmp_path, cluster):
+    (tmp_path / "a.csv").write_text("x,y\n1,2\n")
+    with pytest.raises(Exception, match="Parquet"):
+        discover(tmp_path, target="y", dask=cluster)
