@@ -155,6 +155,8 @@ def write_scaling(records: list[dict[str, Any]], out: Path) -> list[Path]:
         x = [r["size"] for r in done]
         ax.plot(x, [r["seconds"] for r in done], "o-", color="tab:blue", label="seconds")
         ax.set_xscale("log")
+        ax.set_xticks(x, [f"{v:,}" for v in x], rotation=30)
+        ax.minorticks_off()
         ax.set_xlabel(label)
         ax.set_ylabel("seconds", color="tab:blue")
         twin = ax.twinx()

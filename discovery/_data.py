@@ -68,6 +68,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
         parts = parquet_parts(path)
         optional_import("pyarrow", "parquet", purpose="reading Parquet")
+        if len(parts) == 1:
+            return pd.read_parquet(parts[0])
         return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
     try:
         return pd.read_csv(path)
@@ -177,6 +179,10 @@ def prepare(data: object, target: object = None, inputs: Sequence[str] | None = 
     values = {}
     for name in [*inputs, target]:
         series = frame[name]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            # Numbers already: no text to parse (and no string per row on 10⁷ rows).
+            values[name] = series.to_numpy(dtype=float)
+            continue
         numeric = pd.to_numeric(series, errors="coerce")
         bad = numeric.isna() & series.notna() & ~series.astype(str).str.strip().str.lower().isin(
             ["nan", "inf", "-inf", "", "na", "null", "none"])
@@ -185,8 +191,7 @@ def prepare(data: object, target: object = None, inputs: Sequence[str] | None = 
             raise DataError(f"Column {name!r} of {source} is not numeric: row {row + 1} holds "
                             f"{series.iloc[row]!r}.")
         values[name] = numeric.to_numpy(dtype=float)
-    stacked = np.column_stack([values[c] for c in [*inputs, target]])
-    finite = np.isfinite(stacked).all(axis=1)
+    finite = np.logical_and.reduce([np.isfinite(values[c]) for c in [*inputs, target]])
     n_dropped = int((~finite).sum())
     if n_dropped:
         log.warning("Dropped %d row(s) of %s with NaN or infinite values.", n_dropped, source)
@@ -200,7 +205,8 @@ def prepare(data: object, target: object = None, inputs: Sequence[str] | None = 
     for old, new in renamed.items():
         if old != new:
             log.info("Column %r is used as the symbol %r.", old, new)
-    return Dataset(columns={renamed[c]: values[c][finite] for c in inputs},
-                   y=values[target][finite], inputs=[renamed[c] for c in inputs],
+    keep = (lambda v: v[finite]) if n_dropped else (lambda v: v)  # noqa: E731
+    return Dataset(columns={renamed[c]: keep(values[c]) for c in inputs},
+                   y=keep(values[target]), inputs=[renamed[c] for c in inputs],
                    target=renamed[target], n_dropped=n_dropped, source=source,
                    names={new: str(old) for old, new in renamed.items() if str(old) != new})

@@ -63,19 +63,24 @@ class HeldOut(Protocol):
 
 @dataclass(frozen=True)
 class InMemory:
-    """Held-out rows in memory, with every row (for the metrics)."""
+    """Held-out rows of a dataset in memory: every row, and which are held out (no copy)."""
 
-    rows: Dataset
     every: Dataset
+    index: np.ndarray
 
     @property
     def n(self) -> int:
-        return self.rows.n
+        return int(self.index.size)
+
+    @property
+    def rows(self) -> Dataset:
+        """The held-out rows as a dataset of their own (a copy)."""
+        return _rows(self.every, self.index)
 
     def factors(self, terms: list[sympy.Expr], groups: int,
                 device: torch.device) -> list[Factors | None]:
-        return [part_factors(terms, self.rows.inputs, self.rows.columns, self.rows.y, groups,
-                             device)]
+        return [part_factors(terms, self.every.inputs, self.every.columns, self.every.y,
+                             groups, device, index=self.index)]
 
     def metrics(self, model: Model, search: Dataset) -> dict[str, object]:
         from ._engine import training_metrics
@@ -114,8 +119,7 @@ def split_rows(dataset: Dataset, search_rows: int | None,
     order = search_order(dataset.n, search_rows, random_state)
     if order is None:
         return None
-    return RowSplit(_rows(dataset, order[:search_rows]),
-                    InMemory(_rows(dataset, order[search_rows:]), dataset))
+    return RowSplit(_rows(dataset, order[:search_rows]), InMemory(dataset, order[search_rows:]))
 
 
 def search_order(n: int, search_rows: int | None, random_state: int | None
@@ -157,20 +161,24 @@ class HeldOutFit:
 
 
 def part_factors(terms: list[sympy.Expr], inputs: list[str], columns: Mapping[str, np.ndarray],
-                 y: np.ndarray, groups: int, device: torch.device) -> Factors | None:
-    """One part's :class:`Factors`, reading its rows in ``groups`` groups; None where a term
-    is not finite on a row."""
-    k, n = len(terms), len(y)
+                 y: np.ndarray, groups: int, device: torch.device,
+                 index: np.ndarray | None = None) -> Factors | None:
+    """One part's :class:`Factors` (its rows at ``index``, or all), read in ``groups`` groups;
+    None where a term is not finite on a row."""
+    k = len(terms)
+    n = len(y) if index is None else int(index.size)
     compiled = compile_torch(as_symbols(inputs), terms)
     G = max(1, min(groups, n))
     bounds = np.linspace(0, n, G + 1).astype(int)
     grams = torch.zeros(G, k + 1, k + 1, dtype=torch.float64, device=device)
     R = torch.zeros(0, k + 1, dtype=torch.float64, device=device)
     for g in range(G):
-        lo, hi = int(bounds[g]), int(bounds[g + 1])
-        X = torch.tensor(np.column_stack([columns[c][lo:hi] for c in inputs]),
+        rows: slice | np.ndarray = slice(int(bounds[g]), int(bounds[g + 1]))
+        if index is not None:
+            rows = index[rows]
+        X = torch.tensor(np.column_stack([columns[c][rows] for c in inputs]),
                          dtype=torch.float64, device=device)
-        Z = torch.cat([compiled(X), torch.tensor(y[lo:hi], dtype=torch.float64,
+        Z = torch.cat([compiled(X), torch.tensor(y[rows], dtype=torch.float64,
                                                  device=device)[:, None]], dim=1)
         if not bool(torch.isfinite(Z).all()):
             return None
@@ -198,7 +206,7 @@ def held_out_fit(terms: list[sympy.Expr], held_out: HeldOut | Dataset, *,
     ([3.0, 0.5], (50, 2))
     """
     if isinstance(held_out, Dataset):
-        held_out = InMemory(held_out, held_out)
+        held_out = InMemory(held_out, np.arange(held_out.n))
     k, n = len(terms), held_out.n
     if n <= k + 1:
         return None
