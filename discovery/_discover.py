@@ -301,7 +301,6 @@ def discover(
     return model
 
 
-
 def _check_columns(dataset: Dataset, named: Mapping[str, float], selection: str,
                    split_on: str | None, cv_folds: int) -> None:
     """The checks of the arguments that need the data's columns."""
@@ -506,7 +505,7 @@ def _estimate_held_out(model: Model, split: RowSplit, settings: _Settings,
     t = time.perf_counter()
     rows = split.description()
     held = None
-    if model._fit is None or model.metrics.get("strategy"):
+    if model._fit is None or model.metrics.get("strategy") or not model.terms:
         reason = "its constants are not coefficients of library terms"
     else:
         terms = [term.term for term in model.terms]
