@@ -38,6 +38,9 @@ MAX_COLUMNS = 200
 BLOCK = 32
 #: The most numbers (float64: 64 MB) a block of weighted copies of the design may hold.
 BLOCK_ELEMENTS = 1 << 23
+#: Past this many rows, half-subsamples are drawn as halves of GROUPS random groups.
+GROUPED_ROWS = 5_000
+GROUPS = 200
 # The Gram matrix squares the condition number, so its RSS floor (a fraction of
 # yᵀWy below which a smaller RSS is rounding noise) is looser than the QR refit's.
 _GRAM_FLOOR = 1e-12
@@ -111,15 +114,25 @@ def bootstrap_selection(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tup
     generator = _generator(random_state)
     Z = torch.cat([Xs[:, columns], (y / y_rms)[:, None]], dim=1)
 
-    # Selection on half-subsamples (stability selection).
-    m = n // 2
-    gram = _weighted_grams(Z, _half_subsamples(n, n_resamples, generator), block)
+    # Selection on half-subsamples (stability selection). Past GROUPED_ROWS rows
+    # the halves are made of whole random groups of rows, whose Grams are
+    # computed once: a half's Gram is then a sum of group Grams, not a pass
+    # over n rows (the groups are random, so a half is still a random half).
+    halves: int | torch.Tensor
+    if n > GROUPED_ROWS:
+        gram, halves = _grouped_halves(Z, n_resamples, generator)
+        least = int(halves.min())
+    else:
+        halves = least = n // 2
+        gram = _weighted_grams(Z, _half_subsamples(n, n_resamples, generator), block)
     P = len(columns)
     log_combs = torch.tensor([log_comb(p, k) for k in range(p + 1)], dtype=Z.dtype,
                             device=Z.device)
 
     def score(rss: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-        yy = gram[:, P, P].reshape((-1,) + (1,) * (rss.dim() - 1))
+        shape = (-1,) + (1,) * (rss.dim() - 1)
+        yy = gram[:, P, P].reshape(shape)
+        m = halves.reshape(shape) if isinstance(halves, torch.Tensor) else halves
         fit = m * torch.log(torch.maximum(rss, _GRAM_FLOOR * yy) / m)
         # :func:`~discovery._criteria.aic` and :func:`~discovery._criteria.ebic` on
         # tensors, each with the AICc correction.
@@ -127,9 +140,10 @@ def bootstrap_selection(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tup
         small = torch.where(spare > 0, 2.0 * k * (k + 1) / spare.clamp_min(1.0), math.inf)
         if criterion == "aic":
             return fit + 2 * k + small
-        return fit + k * math.log(m) + 2 * ebic_gamma * log_combs[k] + small
+        log_m = torch.log(m) if isinstance(m, torch.Tensor) else math.log(m)
+        return fit + k * log_m + 2 * ebic_gamma * log_combs[k] + small
 
-    path_rss, path_masks = _forward_sweeps(gram, min(max_terms, P, m - 1))
+    path_rss, path_masks = _forward_sweeps(gram, min(max_terms, P, least - 1))
     fixed = [tuple(local[i] for i in s) for s in dict.fromkeys([chosen, *supports])]
     fixed_rss, _ = _refit_all(gram, fixed)
     fixed_masks = torch.zeros(len(fixed), P, dtype=torch.bool, device=X.device)
@@ -196,6 +210,24 @@ def _half_subsamples(n: int, n_resamples: int, generator: torch.Generator) -> to
     """``(B, n)`` 0/1 weights of ``B`` subsamples of ``n // 2`` rows without replacement."""
     order = torch.argsort(torch.rand(n_resamples, n, generator=generator), dim=1)
     return (order < n // 2).to(torch.float64)
+
+
+def _grouped_halves(Z: torch.Tensor, n_resamples: int, generator: torch.Generator,
+                    groups: int = GROUPS) -> tuple[torch.Tensor, torch.Tensor]:
+    """Grams of ``n_resamples`` halves made of whole random groups of rows, and their rows.
+
+    The rows are shuffled into ``groups`` groups; each half takes a random half
+    of the groups.
+    """
+    n = Z.shape[0]
+    order = torch.randperm(n, generator=generator).to(Z.device)
+    bounds = [n * g // groups for g in range(groups + 1)]
+    parts = torch.stack([Z[order[lo:hi]].T @ Z[order[lo:hi]]
+                         for lo, hi in zip(bounds[:-1], bounds[1:])])
+    sizes = torch.tensor([hi - lo for lo, hi in zip(bounds[:-1], bounds[1:])],
+                         dtype=Z.dtype, device=Z.device)
+    chosen = _half_subsamples(groups, n_resamples, generator).to(Z.device, Z.dtype)
+    return torch.einsum("bg,gij->bij", chosen, parts), chosen @ sizes
 
 
 def _weighted_grams(Z: torch.Tensor, weights: torch.Tensor, block: int) -> torch.Tensor:

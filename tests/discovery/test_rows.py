@@ -116,3 +116,22 @@ def test_the_cli_says_which_rows_chose_and_which_estimated(capsys, tmp_path, man
     assert "terms chosen on 800 random rows, estimated on the other 2,200" in out
     saved = __import__("json").loads((tmp_path / "m.json").read_text())
     assert saved["info"]["rows"]["estimate"] == 2200
+
+
+def test_halves_of_random_groups_select_as_halves_of_rows(monkeypatch):
+    from discovery import _uncertainty
+    from discovery._uncertainty import bootstrap_selection
+
+    g = torch.Generator().manual_seed(3)
+    n = 6000
+    X = torch.rand(n, 40, generator=g, dtype=torch.float64)
+    # One clear term, one weak one (picked in about 40% of the halves), noise.
+    y = 2 * X[:, 0] + 0.06 * X[:, 5] + 0.3 * torch.randn(n, generator=g, dtype=torch.float64)
+    supports = [(0,), (0, 5), (0, 5, 9)]
+    grouped = bootstrap_selection(X, y, supports, (0,), n_resamples=300)
+    monkeypatch.setattr(_uncertainty, "GROUPED_ROWS", 10**9)
+    rows = bootstrap_selection(X, y, supports, (0,), n_resamples=300)
+    assert grouped.inclusion[0] == rows.inclusion[0] == 1.0
+    assert grouped.columns[1] == 5 and 0.2 < rows.inclusion[1] < 0.8
+    np.testing.assert_allclose(grouped.inclusion, rows.inclusion, atol=0.1)
+    np.testing.assert_allclose(grouped.coef.std(), rows.coef.std(), rtol=0.25)
