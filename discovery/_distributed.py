@@ -100,12 +100,15 @@ class DaskParts:
             raise DataError("With dask, the target must be a column name.")
         parts = [str(p) for p in parquet_parts(path)]
         client = distributed.Client(address)
-        counts = client.gather([client.submit(_count, part, target, inputs, pure=False)
-                                for part in parts])
-        shapes = {(tuple(c["inputs"]), c["target"]) for c in counts}
-        if len(shapes) > 1:
+        try:
+            counts = client.gather([client.submit(_count, part, target, inputs, pure=False)
+                                    for part in parts])
+            shapes = {(tuple(c["inputs"]), c["target"]) for c in counts}
+            if len(shapes) > 1:
+                raise DataError(f"The Parquet parts of {str(path)!r} have different columns.")
+        except BaseException:
             client.close()
-            raise DataError(f"The Parquet parts of {str(path)!r} have different columns.")
+            raise
         return cls(client, parts, target, inputs, counts)
 
     @property

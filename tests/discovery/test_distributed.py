@@ -60,3 +60,10 @@ def test_dask_needs_parquet(tmp_path, cluster):
     (tmp_path / "a.csv").write_text("x,y\n1,2\n")
     with pytest.raises(Exception, match="Parquet"):
         discover(tmp_path, target="y", dask=cluster)
+
+
+def test_parts_with_different_columns_are_refused(tmp_path, cluster):
+    pd.DataFrame({"x": [1.0, 2.0], "y": [1.0, 2.0]}).to_parquet(tmp_path / "a.parquet")
+    pd.DataFrame({"z": [1.0, 2.0], "y": [1.0, 2.0]}).to_parquet(tmp_path / "b.parquet")
+    with pytest.raises(Exception, match="different columns"):
+        discover(tmp_path, target="y", dask=cluster)
