@@ -535,7 +535,7 @@ def _estimate_held_out(model: Model, split: RowSplit, settings: _Settings,
             model.uncertainty["n_resamples"] = int(held.boot.shape[0])
         model.uncertainty["constants"] = constant_intervals(model)
         model.metrics.update(constants_fixed=fixed, mse_refit=held.fit.rss / split.held_out.n)
-    model.metrics.update(split.held_out.metrics(model, split.search))
+    model.metrics.update(split.held_out.metrics(model))
     model.info["rows"] = rows
     model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
                              "held_out": time.perf_counter() - t}

@@ -171,7 +171,7 @@ class _DaskRows:
                    for p, local, g in work]
         return list(s.client.gather(futures))
 
-    def metrics(self, model: Model, search: Dataset) -> dict[str, object]:
+    def metrics(self, model: Model) -> dict[str, object]:
         s = self.source
         sums = s.client.gather([s.client.submit(_sums, part, s.target, s.inputs, model,
                                                 pure=False) for part in s.parts])

@@ -57,7 +57,7 @@ class HeldOut(Protocol):
                 device: torch.device) -> list[Factors | None]:
         """:func:`part_factors` of each part of the rows, ``groups`` groups in all."""
 
-    def metrics(self, model: Model, search: Dataset) -> dict[str, object]:
+    def metrics(self, model: Model) -> dict[str, object]:
         """R², MSE and row counts of ``model`` on every row, the search rows included."""
 
 
@@ -82,7 +82,7 @@ class InMemory:
         return [part_factors(terms, self.every.inputs, self.every.columns, self.every.y,
                              groups, device, index=self.index)]
 
-    def metrics(self, model: Model, search: Dataset) -> dict[str, object]:
+    def metrics(self, model: Model) -> dict[str, object]:
         from ._engine import training_metrics
 
         return training_metrics(model, self.every)
