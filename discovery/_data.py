@@ -205,8 +205,9 @@ def prepare(data: object, target: object = None, inputs: Sequence[str] | None = 
     for old, new in renamed.items():
         if old != new:
             log.info("Column %r is used as the symbol %r.", old, new)
-    keep = (lambda v: v[finite]) if n_dropped else (lambda v: v)  # noqa: E731
-    return Dataset(columns={renamed[c]: keep(values[c]) for c in inputs},
-                   y=keep(values[target]), inputs=[renamed[c] for c in inputs],
+    if n_dropped:
+        values = {c: v[finite] for c, v in values.items()}
+    return Dataset(columns={renamed[c]: values[c] for c in inputs},
+                   y=values[target], inputs=[renamed[c] for c in inputs],
                    target=renamed[target], n_dropped=n_dropped, source=source,
                    names={new: str(old) for old, new in renamed.items() if str(old) != new})

@@ -30,6 +30,7 @@ import sympy
 import torch
 
 from ._data import Dataset, parquet_parts, prepare
+from ._engine import fit_metrics
 from ._optional import optional_import
 from ._rows import Factors, RowSplit, part_factors, search_order
 from .errors import DataError
@@ -56,21 +57,13 @@ def _take(path: str, target: str | None, inputs: list[str] | None,
     return {k: v[local] for k, v in d.columns.items()}, d.y[local]
 
 
-def _held_out(path: str, target: str | None, inputs: list[str] | None,
-              search: np.ndarray) -> Dataset:
-    d = _part(path, target, inputs)
-    keep = np.ones(d.n, dtype=bool)
-    keep[search] = False
-    return Dataset({k: v[keep] for k, v in d.columns.items()}, d.y[keep], d.inputs, d.target,
-                   d.n_dropped, d.source, d.names)
-
-
 def _factors(path: str, target: str | None, inputs: list[str] | None, search: np.ndarray,
              terms: list[sympy.Expr], groups: int, device: str) -> Factors | None:
-    """(On a worker.) :func:`part_factors` of the part's held-out rows, on the CPU."""
-    d = _held_out(path, target, inputs, search)
-    out = part_factors(terms, d.inputs, d.columns, d.y, groups, torch.device(device))
-    return None if out is None else Factors(out.R.cpu(), out.grams.cpu(), out.n)
+    """(On a worker.) :func:`part_factors` of the part's rows but ``search``, on the CPU."""
+    d = _part(path, target, inputs)
+    out = part_factors(terms, d.inputs, d.columns, d.y, groups, torch.device(device),
+                       index=np.setdiff1d(np.arange(d.n), search))
+    return None if out is None else Factors(out.R.cpu(), out.grams.cpu())
 
 
 def _sums(path: str, target: str | None, inputs: list[str] | None,
@@ -176,7 +169,5 @@ class _DaskRows:
         sums = s.client.gather([s.client.submit(_sums, part, s.target, s.inputs, model,
                                                 pure=False) for part in s.parts])
         rss, total, squares, n = (sum(x[i] for x in sums) for i in range(4))
-        tss = squares - total * total / n
-        return {"r2": 1.0 - rss / tss if tss > 0 else float(rss == 0), "mse": rss / n,
-                "n_samples": int(n), "rows_dropped": sum(c["dropped"] for c in s.counts),
-                "complexity": model.complexity}
+        return fit_metrics(model, rss, squares - total * total / n, int(n),
+                           sum(c["dropped"] for c in s.counts))

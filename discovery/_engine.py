@@ -12,7 +12,6 @@ import math
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import sympy
 import torch
@@ -178,13 +177,18 @@ def _complexity(term: sympy.Expr) -> int:
 
 def training_metrics(model: Model, dataset: Dataset) -> dict[str, object]:
     """R², MSE, complexity and row counts of a model on its training data."""
-    prediction = model.predict(dataset.columns)
-    residual = dataset.y - prediction
-    tss = float(((dataset.y - dataset.y.mean()) ** 2).sum())
-    mse = float(np.mean(residual**2))
-    return {"r2": 1.0 - float((residual**2).sum()) / tss if tss > 0 else float(mse == 0),
-            "mse": mse, "n_samples": dataset.n, "rows_dropped": dataset.n_dropped,
-            "complexity": model.complexity}
+    residual = dataset.y - model.predict(dataset.columns)
+    return fit_metrics(model, float((residual**2).sum()),
+                       float(((dataset.y - dataset.y.mean()) ** 2).sum()), dataset.n,
+                       dataset.n_dropped)
+
+
+def fit_metrics(model: Model, rss: float, tss: float, n: int, dropped: int) -> dict[str, object]:
+    """R², MSE, complexity and row counts from a fit's sums of squares (one table, or the
+    sums of its parts)."""
+    mse = rss / n
+    return {"r2": 1.0 - rss / tss if tss > 0 else float(mse == 0), "mse": mse,
+            "n_samples": n, "rows_dropped": dropped, "complexity": model.complexity}
 
 
 def _closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa: ANN001, ANN202

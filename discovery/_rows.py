@@ -33,7 +33,7 @@ from basis_library._compile import compile_torch
 
 from ._data import Dataset
 from ._sparse import Refit
-from ._uncertainty import percentile_interval, t_interval
+from ._uncertainty import _bootstrap_counts, percentile_interval, t_interval
 
 if TYPE_CHECKING:
     from .model import Model
@@ -72,11 +72,6 @@ class InMemory:
     def n(self) -> int:
         return int(self.index.size)
 
-    @property
-    def rows(self) -> Dataset:
-        """The held-out rows as a dataset of their own (a copy)."""
-        return _rows(self.every, self.index)
-
     def factors(self, terms: list[sympy.Expr], groups: int,
                 device: torch.device) -> list[Factors | None]:
         return [part_factors(terms, self.every.inputs, self.every.columns, self.every.y,
@@ -111,7 +106,7 @@ def split_rows(dataset: Dataset, search_rows: int | None,
     >>> import numpy as np
     >>> d = Dataset({"x": np.arange(10.0)}, np.arange(10.0), ["x"], "y", 0, "array")
     >>> s = split_rows(d, 4, 0)
-    >>> s.search.n, s.held_out.n, sorted([*s.search.y, *s.held_out.rows.y]) == list(d.y)
+    >>> s.search.n, s.held_out.n, sorted([*s.search.y, *d.y[s.held_out.index]]) == list(d.y)
     (4, 6, True)
     >>> split_rows(d, 10, 0) is None
     True
@@ -145,7 +140,6 @@ class Factors:
 
     R: torch.Tensor
     grams: torch.Tensor
-    n: int
 
 
 @dataclass(frozen=True)
@@ -184,7 +178,7 @@ def part_factors(terms: list[sympy.Expr], inputs: list[str], columns: Mapping[st
             return None
         grams[g] = Z.T @ Z
         R = torch.linalg.qr(torch.cat([R, Z]), mode="r").R
-    return Factors(R=R[:k + 1], grams=grams, n=n)
+    return Factors(R=R[:k + 1], grams=grams)
 
 
 def held_out_fit(terms: list[sympy.Expr], held_out: HeldOut | Dataset, *,
@@ -238,12 +232,9 @@ def held_out_fit(terms: list[sympy.Expr], held_out: HeldOut | Dataset, *,
 def _group_bootstrap(grams: torch.Tensor, k: int, n_resamples: int,
                      random_state: int | None) -> np.ndarray:
     """Coefficients on ``n_resamples`` resamples of whole groups (multinomial weights)."""
-    G = grams.shape[0]
     generator = torch.Generator()
     generator.manual_seed(0 if random_state is None else int(random_state) + 13)
-    draws = torch.randint(G, (n_resamples, G), generator=generator)
-    counts = torch.zeros(n_resamples, G, dtype=torch.float64).scatter_add_(
-        1, draws, torch.ones(n_resamples, G, dtype=torch.float64)).to(grams.device)
+    counts = _bootstrap_counts(grams.shape[0], n_resamples, generator).to(grams.device)
     total = torch.einsum("bg,gij->bij", counts, grams)
     # Unit diagonal before solving: the terms' scales can differ by many orders.
     scale = total[:, :k, :k].diagonal(dim1=1, dim2=2).clamp_min(1e-300).sqrt()

@@ -161,8 +161,7 @@ def screen_inputs(columns: dict[str, np.ndarray], names: list[str], y: np.ndarra
     """
     rng = np.random.default_rng(random_state)
     scores, threshold = _marginal(columns, names, y, rng)
-    ranked = sorted((s, name) for name, s in scores.items() if s > threshold)[::-1]
-    kept = [name for _, name in ranked[:KEEP_AT_MOST]]
+    kept = _beating(scores, threshold, KEEP_AT_MOST)
     pairs: list[str] = []
     if len(kept) < KEEP_AT_MOST:
         r = y - y.mean()
@@ -188,5 +187,10 @@ def screen_residual(columns: dict[str, np.ndarray], others: list[str], residual:
         return []
     rng = np.random.default_rng(None if random_state is None else random_state + 1)
     scores, threshold = _marginal(columns, others, residual, rng)
+    return _beating(scores, threshold, room)
+
+
+def _beating(scores: dict[str, float], threshold: float, room: int) -> list[str]:
+    """The (at most ``room``) inputs scoring above ``threshold``, best first."""
     ranked = sorted((s, name) for name, s in scores.items() if s > threshold)[::-1]
     return [name for _, name in ranked[:room]]

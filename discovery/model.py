@@ -307,9 +307,10 @@ class Model:
     def to_numpy(self) -> Callable[..., np.ndarray]:
         """A numpy function of the input columns, in the order of :attr:`inputs`."""
         # Compiled once for each formula and inputs (a fit may still refine them).
-        key = (tuple(self.inputs), self.numeric_expression)
+        expression = self.numeric_expression
+        key = (tuple(self.inputs), expression)
         if self._numpy is None or self._numpy[0] != key:
-            self._numpy = (key, compile_numpy(self.symbols, self.numeric_expression))
+            self._numpy = (key, compile_numpy(self.symbols, expression))
         return self._numpy[1]
 
     def to_torch(self) -> Callable[[torch.Tensor], torch.Tensor]:
