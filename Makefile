@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev,operon,gplearn,dask,parquet,plots]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,operon,gplearn,dask,parquet,plots,sindy]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -21,7 +21,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check basis_library discovery benchmarks tests
 	$(BIN)/mypy basis_library discovery benchmarks --ignore-missing-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.library_scaling

@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "cannon, the study's hand-picked basis), in and out of range.")
     bench.set_defaults(handler=_run)
     bench.add_argument("what", help="'cannon', 'feynman', 'nguyen', 'honesty', 'printing', "
-                                    "'scaling', or a CSV/Parquet file")
+                                    "'scaling', 'ode' (dynamics, side by side with PySINDy), "
+                                    "or a CSV/Parquet file")
     bench.add_argument("--target", help="target column (for a file)")
     bench.add_argument("--inputs", help="comma-separated input columns (for a file)")
     bench.add_argument("--extrapolate", metavar="COL",
@@ -45,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="seconds for each genetic search (default 20 Operon, 60 PySR)")
     bench.add_argument("--set", default="feynman",
                        help="feynman: feynman|bonus|srsd-easy|srsd-medium|srsd-hard|all")
-    bench.add_argument("--noise", default="0", help="feynman: noise levels, e.g. 0,0.001,0.01,0.1")
+    bench.add_argument("--noise", default="0",
+                       help="feynman, ode: noise levels, e.g. 0,0.001,0.01,0.1")
     bench.add_argument("--seeds", type=int,
                        help="feynman, nguyen: seeds per problem (default 1; nguyen 10)")
     bench.add_argument("--n-train", type=int, default=1000, help="feynman: training points")
@@ -54,7 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--dask", metavar="ADDRESS",
                        help="feynman: run on the Dask cluster at ADDRESS (tcp://host:8786)")
     bench.add_argument("--problems", metavar="PATTERN",
-                       help="feynman, nguyen: globs on names, a,b; honesty: on run keys")
+                       help="feynman, nguyen: globs on names, a,b; honesty: on run keys; "
+                            "ode: system names")
     bench.add_argument("--quick", action="store_true",
                        help="short training loops and 10^5 prediction points (smoke tests)")
 
@@ -86,6 +89,8 @@ def _run(args: argparse.Namespace) -> int:
         return _honesty(args, out, progress)
     if args.what == "printing":
         return _printing(args, out, progress)
+    if args.what == "ode":
+        return _ode(args, out)
     if args.what == "scaling":
         from .scaling import ROWS, WIDTHS, run_scaling, write_scaling
         from .scaling import summary as scaling_summary
@@ -182,6 +187,32 @@ def _nguyen(args: argparse.Namespace, out: Path, progress: bool) -> int:
     print(f"\nMean exact recovery: {table['recovered %'].mean():.1f}% "
           f"(NGGP 92.3, DSR 83.6, PySR 74.4)")
     paths = [out / "results.jsonl", *write_summary(records, out)]
+    print("\nwrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _ode(args: argparse.Namespace, out: Path) -> int:
+    from discovery import DiscoveryError
+
+    from .ode import SYSTEMS, run_ode_benchmark, summarise, write_summary
+
+    try:
+        noises = [float(x) for x in args.noise.split(",") if x.strip()]
+    except ValueError as exc:
+        raise DiscoveryError(f"--noise expects comma-separated numbers; got {args.noise!r}.") \
+            from exc
+    names = comma_list(args.problems) or None
+    unknown = sorted(set(names or []) - {s.name for s in SYSTEMS})
+    if unknown:
+        raise DiscoveryError(f"--problems: unknown systems {', '.join(unknown)}; known: "
+                             f"{', '.join(s.name for s in SYSTEMS)}.")
+    results = out / "results.jsonl"
+    if results.exists():
+        results.unlink()
+    records = run_ode_benchmark(noises, seeds=args.seeds or 1, out=out, names=names,
+                                progress=True)
+    print(summarise(records).to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    paths = [results, *write_summary(records, out)]
     print("\nwrote " + ", ".join(str(p) for p in paths))
     return 0
 

@@ -21,6 +21,7 @@ from .errors import (
 )
 from .estimator import SparseSymbolicRegressor
 from .model import Model, ModelTerm, load
+from .ode import OdeModel, discover_ode, load_ode
 
 __all__ = [
     "BackendUnavailable",
@@ -35,6 +36,7 @@ __all__ = [
     "METHODS",
     "Model",
     "ModelTerm",
+    "OdeModel",
     "ParseError",
     "SOLVERS",
     "SparseSymbolicRegressor",
@@ -42,9 +44,11 @@ __all__ = [
     "check",
     "consistent_with",
     "discover",
+    "discover_ode",
     "from_pysr",
     "read_hall_of_fame",
     "load",
+    "load_ode",
     "prepare",
     "read_table",
     "recognise",

@@ -1,4 +1,5 @@
-"""The ``discover`` command: ``discover demo`` and ``discover fit DATA --target COL``."""
+"""The ``discover`` command: ``discover demo``, ``discover fit DATA --target COL`` and
+``discover ode DATA --time t --states x,y``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import warnings
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
+from ._data import read_table
+from ._derivatives import DERIVATIVES
 from ._discover import METHODS, SOLVERS
 from ._rows import SEARCH_ROWS
 from ._rows import describe as describe_rows
@@ -120,6 +123,9 @@ def build_parser() -> _Parser:
                       help="where the fit runs (default auto: CUDA if present)")
     demo.add_argument("--quiet", action="store_true",
                       help="no progress bar (it shows only where stderr is a terminal)")
+    demo.add_argument("--ode", action="store_true",
+                      help="the law of motion instead: noisy positions of cannon shots with "
+                           "air drag -> dvx/dt = -k|v|vx, dvy/dt = -g - k|v|vy")
 
     fit = sub.add_parser("fit", help="fit a CSV/Parquet file")
     fit.set_defaults(handler=_fit)
@@ -181,6 +187,31 @@ def build_parser() -> _Parser:
                      help="write the model as JSON to OUT ('-': to stdout, alone)")
     fit.add_argument("--latex", action="store_true", help="print only the LaTeX formula")
     fit.add_argument("--truth", help="check the result against this formula")
+    ode = sub.add_parser("ode", help="find the differential equations behind trajectories")
+    ode.set_defaults(handler=_ode)
+    ode.add_argument("data", help="CSV or Parquet file of trajectories")
+    ode.add_argument("--time", required=True, help="time column")
+    ode.add_argument("--states", required=True, help="comma-separated state columns")
+    ode.add_argument("--trajectory", help="column naming each run (derivatives never cross runs)")
+    ode.add_argument("--controls", help="comma-separated input columns that drive the system")
+    ode.add_argument("--order", type=int, default=1, choices=[1, 2],
+                     help="2: the states are positions and their accelerations are the law")
+    ode.add_argument("--derivative", default="auto", choices=list(DERIVATIVES),
+                     help="how derivatives are estimated; naming one other than auto fits "
+                          "estimated derivatives instead of the weak (integral) form")
+    ode.add_argument("--constants", help="named constants to recognise, e.g. g=9.81")
+    ode.add_argument("--no-refine", action="store_true",
+                     help="keep the equation-error fit (no refit on the trajectories)")
+    ode.add_argument("--bootstrap", type=int, default=200, metavar="N",
+                     help="moving-block bootstrap resamples for intervals (default 200)")
+    ode.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    ode.add_argument("--json", metavar="OUT",
+                     help="write the system as JSON to OUT ('-': to stdout, alone)")
+    ode.add_argument("--report", metavar="DIR",
+                     help="write system.json, summary.md and simulation.png (data against "
+                          "the simulated system)")
+    ode.add_argument("--strict", action="store_true",
+                     help=f"exit with {EXIT_NOT_LAW} unless every equation's verdict is 'law'")
     imp = sub.add_parser("import-pysr", help="read a finished PySR run's hall_of_fame.csv")
     imp.set_defaults(handler=_import_pysr)
     imp.add_argument("path", help="hall_of_fame.csv")
@@ -324,9 +355,94 @@ def _report(model, check=None) -> None:  # noqa: ANN001
               + f"total {t['total']:.3f} s on {model.info['device']}")
 
 
+def _ode_report(system, errors: dict[str, float] | None = None) -> None:  # noqa: ANN001
+    from .model import plus_minus
+
+    print("System:")
+    for line in str(system).splitlines():
+        print(f"  {line}")
+    print(f"LaTeX:          {system.latex()}")
+    info = system.info
+    how = ("weak (integral) form" if info.get("derivative") == "weak"
+           else f"derivatives: {info.get('derivative')}")
+    print(f"Data:           {info.get('trajectories')} trajectories; {how}, {info.get('rows')} "
+          "rows" + (", coefficients refitted on the trajectories" if info.get("refit") else ""))
+    for state, model in system.equations.items():
+        print(f"d{state}/dt:")
+        for term in model.terms:
+            value = term.closed_form if term.closed_form is not None else f"{term.coefficient:.6g}"
+            interval = ""
+            if term.interval is not None:
+                low, high = term.interval
+                centre, half = plus_minus((low + high) / 2, (high - low) / 2)
+                interval = f"   [{low:.6g}, {high:.6g}]  ({centre} ± {half})"
+            print(f"  {str(term.term):<32} {value!s:<14}{interval}")
+        for i, line in enumerate(verdict_lines(model)):
+            print(f"  {'Verdict:' if i == 0 else '':<10} {line}")
+    if errors:
+        print("Simulated:      from each trajectory's start, RMS error / RMS: "
+              + ", ".join(f"{s} {v:.3g}" for s, v in errors.items()))
+
+
+def _ode(args: argparse.Namespace) -> int:
+    from .ode import discover_ode
+
+    constants = _constants(args.constants)
+    data = read_table(args.data)
+    system = discover_ode(data, time=args.time, states=comma_list(args.states),
+                          trajectory=args.trajectory, controls=comma_list(args.controls),
+                          order=args.order, derivative=args.derivative,
+                          refine=False if args.no_refine else None, constants=constants,
+                          n_bootstrap=args.bootstrap, random_state=args.seed)
+    return _finish_ode(system, data, args)
+
+
+def _finish_ode(system, data, args: argparse.Namespace) -> int:  # noqa: ANN001
+    from .ode import write_ode_report
+
+    if args.json == "-":
+        sys.stdout.write(system.to_json())
+    elif args.json:
+        try:
+            system.save(args.json)
+        except OSError as exc:
+            raise DiscoveryError(f"Cannot write {args.json!r}: {exc.strerror}.") from exc
+    written = []
+    if getattr(args, "report", None):
+        written = write_ode_report(system, data, args.report, getattr(args, "trajectory", None))
+    if args.json != "-":
+        _ode_report(system, system.simulation_error(data, getattr(args, "trajectory", None)))
+        if args.json:
+            print(f"Saved:          {args.json}")
+        if written:
+            print(f"Report:         {args.report}/ ({', '.join(p.name for p in written)})")
+    if getattr(args, "strict", False) and any(v != "law" for v in system.verdicts.values()):
+        return EXIT_NOT_LAW
+    return 0
+
+
+def _demo_ode(args: argparse.Namespace) -> int:
+    from .datasets import DRAG, G, cannon_drag_data
+    from .ode import discover_ode
+
+    data = cannon_drag_data(random_state=args.seed)
+    print(f"Cannon with air drag: {data['shot'].nunique()} shots, {len(data)} positions at "
+          f"100 Hz, noise 1% of each coordinate's RMS; truth dvx/dt = -k|v|vx, "
+          f"dvy/dt = -g - k|v|vy with g = {G}, k = {DRAG}; seed {args.seed}")
+    system = discover_ode(data, time="t", states=["x", "y"], trajectory="shot", order=2,
+                          random_state=args.seed)
+    args.trajectory, args.json, args.report, args.strict = "shot", None, None, False
+    code = _finish_ode(system, data, args)
+    g = -next((t.coefficient for t in system.equations["vy"].terms if t.term == 1), float("nan"))
+    print(f"Check:          g = {g:.4g} (true {G}, {100 * abs(g - G) / G:.2f}% off)")
+    return code
+
+
 def _demo(args: argparse.Namespace) -> int:
     from . import CANNON_TRUTH, cannon_data, check, discover
 
+    if args.ode:
+        return _demo_ode(args)
     data = cannon_data(n=args.n, random_state=args.seed)
     print(f"Cannon data: {args.n} shots, v ~ U(0, 10), theta ~ U(0, pi/2), "
           f"s = v^2 sin(2 theta)/g + N(0, 0.01^2), clipped at 0; seed {args.seed}")

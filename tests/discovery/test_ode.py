@@ -1,0 +1,192 @@
+"""Differential equations from trajectories: derivatives, the weak form, refits, faces."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import sympy
+from scipy.integrate import solve_ivp
+
+from discovery import DataError, ParseError
+from discovery._derivatives import _gcv_window, derivatives
+from discovery.cli import main
+from discovery.datasets import DRAG, G, cannon_drag_data
+from discovery.ode import OdeModel, discover_ode, load_ode, ode_library
+
+
+def _lotka_volterra(noise: float = 0.0, runs: int = 2, samples: int = 300,
+                    seed: int = 0) -> pd.DataFrame:
+    """x' = x − xy/2, y' = −3y/2 + 3xy/4 from ``runs`` random starts."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    t = np.linspace(0, 10, samples)
+    for run in range(runs):
+        path = solve_ivp(lambda _, z: [z[0] - 0.5 * z[0] * z[1], -1.5 * z[1] + 0.75 * z[0] * z[1]],
+                         (0, 10), rng.uniform(1, 3, 2), t_eval=t, rtol=1e-10, atol=1e-12)
+        frames.append(pd.DataFrame({"run": run, "t": t, "x": path.y[0], "y": path.y[1]}))
+    data = pd.concat(frames, ignore_index=True)
+    for c in ("x", "y"):
+        data[c] += rng.normal(0, noise * np.sqrt(np.mean(data[c] ** 2)), len(data))
+    return data
+
+
+def _terms(expr: sympy.Expr) -> set[str]:
+    return {str(part.as_coeff_Mul()[1]) for part in sympy.Add.make_args(sympy.expand(expr))}
+
+
+@pytest.fixture(scope="module")
+def clean_lv() -> OdeModel:
+    return discover_ode(_lotka_volterra(), time="t", states=["x", "y"], trajectory="run",
+                        n_bootstrap=0)
+
+
+# --- derivatives ----------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["finite_difference", "savgol", "spline", "auto"])
+def test_derivatives_follow_uneven_steps(method: str) -> None:
+    t = np.sort(np.random.default_rng(1).uniform(0, 4, 400))
+    [d] = derivatives(np.sin(t), t, method)
+    inside = slice(10, -10)
+    assert np.max(np.abs(d - np.cos(t))[inside]) < 0.05
+
+
+def test_auto_derivatives_are_exact_on_clean_data_and_smooth_under_noise() -> None:
+    t = np.linspace(0, 10, 1000)
+    x = np.exp(-t) * np.cos(3 * t)
+    true = -np.exp(-t) * np.cos(3 * t) - 3 * np.exp(-t) * np.sin(3 * t)
+    [clean] = derivatives(x, t)
+    assert np.max(np.abs(clean - true)) < 1e-4
+    noisy = x + np.random.default_rng(0).normal(0, 0.01 * np.std(x), len(t))
+    assert _gcv_window(noisy, t) > _gcv_window(x, t) == 7
+    [smooth] = derivatives(noisy, t)
+    [raw] = derivatives(noisy, t, "finite_difference")
+    assert np.median(np.abs(smooth - true)) < np.median(np.abs(raw - true)) / 5
+
+
+def test_second_derivatives() -> None:
+    t = np.linspace(0, 2, 200)
+    first, second = derivatives(t**3, t, order=2)
+    assert np.max(np.abs(first - 3 * t**2)) < 1e-8
+    assert np.max(np.abs(second - 6 * t)) < 1e-6
+
+
+def test_derivative_errors_name_the_problem() -> None:
+    t = np.array([0.0, 1.0, 1.0, 2.0])
+    with pytest.raises(DataError, match="increase strictly"):
+        derivatives(np.arange(4.0), t)
+    with pytest.raises(DataError, match="derivative='gradient' is unknown"):
+        derivatives(np.arange(4.0), np.arange(4.0), "gradient")
+
+
+# --- discovery ------------------------------------------------------------------
+
+def test_clean_lotka_volterra_is_recovered_with_a_verdict_of_law(clean_lv: OdeModel) -> None:
+    rhs = clean_lv.rhs()
+    assert _terms(rhs["x"]) == {"x", "x*y"} and _terms(rhs["y"]) == {"y", "x*y"}
+    coefficients = {str(t.term): t.coefficient for t in clean_lv.equations["y"].terms}
+    assert coefficients["x*y"] == pytest.approx(0.75, rel=1e-4)
+    assert clean_lv.verdicts == {"x": "law", "y": "law"}
+    assert clean_lv.info["trajectories"] == 2
+
+
+def test_noisy_lotka_volterra_is_recovered_by_the_weak_form() -> None:
+    system = discover_ode(_lotka_volterra(noise=0.01, runs=3, samples=500), time="t",
+                          states=["x", "y"], trajectory="run", n_bootstrap=50)
+    assert system.info["derivative"] == "weak"
+    rhs = system.rhs()
+    assert _terms(rhs["x"]) == {"x", "x*y"} and _terms(rhs["y"]) == {"y", "x*y"}
+    for model in system.equations.values():
+        for term in model.terms:
+            low, high = term.interval
+            assert low <= term.coefficient <= high
+
+
+def test_runs_are_never_differentiated_across_and_repeated_times_are_refused() -> None:
+    data = _lotka_volterra()
+    with pytest.raises(DataError, match="trajectory"):
+        discover_ode(data, time="t", states=["x", "y"], n_bootstrap=0)
+
+
+def test_rows_with_nan_are_dropped_and_counted() -> None:
+    data = _lotka_volterra()
+    data.loc[[5, 100, 400], "x"] = np.nan
+    system = discover_ode(data, time="t", states=["x", "y"], trajectory="run", n_bootstrap=0)
+    assert system.info["rows_dropped"] == 3
+    assert _terms(system.rhs()["x"]) == {"x", "x*y"}
+
+
+def test_a_control_input_enters_the_law() -> None:
+    t = np.linspace(0, 20, 2000)
+
+    def forced(time: float, z: np.ndarray) -> list[float]:
+        return [z[1], -4 * z[0] - 0.5 * z[1] + np.sin(1.3 * time)]
+
+    path = solve_ivp(forced, (0, 20), [1.0, 0.0], t_eval=t, rtol=1e-10, atol=1e-12)
+    data = pd.DataFrame({"t": t, "x": path.y[0], "y": path.y[1], "u": np.sin(1.3 * t)})
+    system = discover_ode(data, time="t", states=["x", "y"], controls=["u"], n_bootstrap=0)
+    assert _terms(system.rhs()["y"]) == {"x", "y", "u"}
+    simulated = system.simulate({"x": 1.0, "y": 0.0}, t[:500],
+                                controls=lambda time: [np.sin(1.3 * time)])
+    assert np.max(np.abs(simulated["x"] - data["x"][:500])) < 1e-3
+
+
+def test_the_cannon_with_drag_gives_g_and_k() -> None:
+    data = cannon_drag_data(shots=3, random_state=1)
+    system = discover_ode(data, time="t", states=["x", "y"], trajectory="shot", order=2,
+                          n_bootstrap=0)
+    assert system.kinematics == {"x": "vx", "y": "vy"}
+    terms = {(state, str(t.term)): t for state, m in system.equations.items() for t in m.terms}
+    assert set(terms) == {("vx", "vx*sqrt(vx**2 + vy**2)"), ("vy", "1"),
+                          ("vy", "vy*sqrt(vx**2 + vy**2)")}
+    g = -terms["vy", "1"].coefficient
+    assert g == pytest.approx(G, rel=0.01)
+    for key in (("vx", "vx*sqrt(vx**2 + vy**2)"), ("vy", "vy*sqrt(vx**2 + vy**2)")):
+        assert -terms[key].coefficient == pytest.approx(DRAG, rel=0.05)
+        low, high = terms[key].interval
+        assert low < -DRAG < high
+    assert system.info["refit"] == "trajectories"
+
+
+# --- faces ------------------------------------------------------------------------
+
+def test_save_and_load_round_trip(clean_lv: OdeModel, tmp_path) -> None:  # noqa: ANN001
+    path = clean_lv.save(tmp_path / "system.json")
+    saved = json.loads(path.read_text())
+    assert set(saved["equations"]) == {"x", "y"}
+    assert saved["verdicts"] == {"x": "law", "y": "law"}
+    loaded = load_ode(path)
+    assert loaded.states == clean_lv.states and loaded.verdicts == clean_lv.verdicts
+    assert {s: _terms(e) for s, e in loaded.rhs().items()} == {
+        s: _terms(e) for s, e in clean_lv.rhs().items()}
+    t = np.linspace(0, 2, 20)
+    np.testing.assert_allclose(loaded.simulate({"x": 2, "y": 1}, t)["x"],
+                               clean_lv.simulate({"x": 2, "y": 1}, t)["x"])
+    assert "\\dot{x}" in clean_lv.latex()
+
+
+def test_a_saved_system_is_parsed_never_evaluated(clean_lv: OdeModel,
+                                                  tmp_path) -> None:  # noqa: ANN001
+    data = clean_lv.to_dict()
+    data["models"]["x"]["symbolic_expression"] = "__import__('os').getcwd()"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data, default=str))
+    with pytest.raises(ParseError, match="call of something other than a plain function"):
+        load_ode(path)
+
+
+def test_the_library_has_norms_and_the_cli_writes_equations(tmp_path, capsys) -> None:  # noqa: ANN001
+    assert "vx*sqrt(vx**2 + vy**2)" in ode_library(["vx", "vy"], norms=[["vx", "vy"]]).names
+    csv = tmp_path / "lv.csv"
+    _lotka_volterra().to_csv(csv, index=False)
+    out = tmp_path / "system.json"
+    code = main(["ode", str(csv), "--time", "t", "--states", "x,y", "--trajectory", "run",
+                 "--json", str(out), "--bootstrap", "0", "--report", str(tmp_path / "report")])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "dx/dt = " in printed and "Verdict:" in printed
+    equations = json.loads(out.read_text())["equations"]
+    assert _terms(sympy.sympify(equations["y"])) == {"y", "x*y"}
+    assert (tmp_path / "report" / "summary.md").exists()
