@@ -18,7 +18,8 @@ counts as recovered if any of them recovers: a choice made knowing the truth,
 generous to it), finite differences on clean data and smoothed finite
 differences (its Savitzky–Golay default) on noisy data. Ours runs with its
 defaults (:func:`discovery.discover_ode`; its library adds sin, cos and
-their products for states within [−2π, 2π]).
+their products for the states named like angles: θ, φ; the bar magnets'
+states are the angles θ₁, θ₂ of Strogatz's book, named so).
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ SYSTEMS: tuple[System, ...] = (
     System("bacterial respiration", ("x", "y"),
            ("20 - x - x*y/(1 + x**2/2)", "10 - x*y/(1 + x**2/2)"), ((1, 10), (1, 10)), 10,
            0.01, "strogatz"),
-    System("bar magnets", ("x", "y"), ("sin(x - y)/2 - sin(x)", "sin(y - x)/2 - sin(y)"),
+    System("bar magnets", ("theta1", "theta2"),
+           ("sin(theta1 - theta2)/2 - sin(theta1)", "sin(theta2 - theta1)/2 - sin(theta2)"),
            ((-3, 3), (-3, 3)), 10, 0.01, "strogatz"),
     System("glider", ("v", "theta"), ("-v**2/20 - sin(theta)", "v - cos(theta)/v"),
            ((1, 4), (-1, 1)), 5, 0.005, "strogatz"),

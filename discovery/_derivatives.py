@@ -32,7 +32,7 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["DERIVATIVES", "derivatives", "trusted_rows"]
+__all__ = ["DERIVATIVES", "check_method", "derivatives", "trusted_rows"]
 
 #: The methods :func:`derivatives` knows.
 DERIVATIVES = ("auto", "finite_difference", "savgol", "spline")
@@ -62,11 +62,7 @@ def derivatives(x: np.ndarray, t: np.ndarray, method: str = "auto", *, order: in
     >>> float(np.max(np.abs(d - 3 * t**2))) < 1e-3
     True
     """
-    if method not in DERIVATIVES:
-        raise DataError(f"derivative={method!r} is unknown; choose one of "
-                        f"{', '.join(DERIVATIVES)}.")
-    if order not in (1, 2):
-        raise DataError(f"order must be 1 or 2, got {order!r}.")
+    check_method(method, order)
     x, t = np.asarray(x, dtype=float), np.asarray(t, dtype=float)
     if len(t) < 3:
         raise DataError(f"A trajectory has {len(t)} samples; derivatives need at least 3.")
@@ -84,6 +80,15 @@ def derivatives(x: np.ndarray, t: np.ndarray, method: str = "auto", *, order: in
     if method == "savgol":
         return _local_polynomial(x, t, order, window)
     return _spline(x, t, order)
+
+
+def check_method(method: str, order: int = 1) -> None:
+    """Raise DataError naming the choices for an unknown method or an order other than 1, 2."""
+    if method not in DERIVATIVES:
+        raise DataError(f"derivative={method!r} is unknown; choose one of "
+                        f"{', '.join(DERIVATIVES)}.")
+    if order not in (1, 2):
+        raise DataError(f"order must be 1 or 2, got {order!r}.")
 
 
 def trusted_rows(x: np.ndarray, t: np.ndarray, method: str = "auto") -> np.ndarray:

@@ -194,6 +194,9 @@ def build_parser() -> _Parser:
     ode.add_argument("--states", required=True, help="comma-separated state columns")
     ode.add_argument("--trajectory", help="column naming each run (derivatives never cross runs)")
     ode.add_argument("--controls", help="comma-separated input columns that drive the system")
+    ode.add_argument("--angles", help="comma-separated states that are angles (sin, cos "
+                                      "and their products join the library; default: states "
+                                      "named like theta, phi, ...)")
     ode.add_argument("--order", type=int, default=1, choices=[1, 2],
                      help="2: the states are positions and their accelerations are the law")
     ode.add_argument("--derivative", default="auto", choices=list(DERIVATIVES),
@@ -392,6 +395,7 @@ def _ode(args: argparse.Namespace) -> int:
     system = discover_ode(data, time=args.time, states=comma_list(args.states),
                           trajectory=args.trajectory, controls=comma_list(args.controls),
                           order=args.order, derivative=args.derivative,
+                          angles=comma_list(args.angles) or None,
                           refine=False if args.no_refine else None, constants=constants,
                           n_bootstrap=args.bootstrap, random_state=args.seed)
     return _finish_ode(system, data, args)
@@ -400,13 +404,7 @@ def _ode(args: argparse.Namespace) -> int:
 def _finish_ode(system, data, args: argparse.Namespace) -> int:  # noqa: ANN001
     from .ode import write_ode_report
 
-    if args.json == "-":
-        sys.stdout.write(system.to_json())
-    elif args.json:
-        try:
-            system.save(args.json)
-        except OSError as exc:
-            raise DiscoveryError(f"Cannot write {args.json!r}: {exc.strerror}.") from exc
+    _write_json(system, args.json)
     written = []
     if getattr(args, "report", None):
         written = write_ode_report(system, data, args.report, getattr(args, "trajectory", None))
@@ -484,6 +482,18 @@ def _import_pysr(args: argparse.Namespace) -> int:
     return _finish(model, args, constants)
 
 
+def _write_json(result, target: str | None) -> None:  # noqa: ANN001
+    """``--json``: ``result`` (a Model or an OdeModel) to the file ``target``, or alone
+    on stdout for ``-`` (for pipes, as ``--latex`` prints the formula alone)."""
+    if target == "-":
+        sys.stdout.write(result.to_json())
+    elif target:
+        try:
+            result.save(target)
+        except OSError as exc:
+            raise DiscoveryError(f"Cannot write {target!r}: {exc.strerror}.") from exc
+
+
 def _finish(model, args: argparse.Namespace, constants: dict[str, float]) -> int:  # noqa: ANN001
     from . import check
 
@@ -491,14 +501,7 @@ def _finish(model, args: argparse.Namespace, constants: dict[str, float]) -> int
     if args.truth:
         result = check(model, args.truth, constants=constants)
         object.__setattr__(result, "truth_text", args.truth)
-    if args.json == "-":
-        # The JSON alone on stdout, for pipes (as --latex prints the formula alone).
-        sys.stdout.write(model.to_json())
-    elif args.json:
-        try:
-            model.save(args.json)
-        except OSError as exc:
-            raise DiscoveryError(f"Cannot write {args.json!r}: {exc.strerror}.") from exc
+    _write_json(model, args.json)
     if args.plot:
         from .plots import plot_pareto
 

@@ -413,16 +413,21 @@ def load(path: str | Path) -> Model:
     DataError
         If the file cannot be read.
     """
+    return Model.from_dict(read_json_object(path, "model file"))
+
+
+def read_json_object(path: str | Path, what: str) -> dict[str, Any]:
+    """The JSON object in ``path``; DataError if unreadable, ParseError if not an object."""
     path = Path(path)
     try:
         data = json.loads(path.read_text())
     except OSError as exc:
-        raise DataError(f"Cannot read the model file {str(path)!r}: {exc.strerror}.") from exc
+        raise DataError(f"Cannot read the {what} {str(path)!r}: {exc.strerror}.") from exc
     except json.JSONDecodeError as exc:
-        raise ParseError(f"The model file {str(path)!r} is not JSON: {exc.msg}.") from exc
+        raise ParseError(f"The {what} {str(path)!r} is not JSON: {exc.msg}.") from exc
     if not isinstance(data, dict):
-        raise ParseError(f"The model file {str(path)!r} does not hold a JSON object.")
-    return Model.from_dict(data)
+        raise ParseError(f"The {what} {str(path)!r} does not hold a JSON object.")
+    return data
 
 
 def plus_minus(value: float, half_width: float) -> tuple[str, str]:

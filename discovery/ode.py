@@ -30,7 +30,7 @@ import sympy
 from basis_library import Library, as_symbols, monomials
 
 from ._data import read_table
-from ._derivatives import DERIVATIVES, derivatives, trusted_rows
+from ._derivatives import check_method, derivatives, trusted_rows
 from .errors import DataError, ParseError
 from .model import Model
 
@@ -52,10 +52,10 @@ def ode_library(states: Sequence[str], controls: Sequence[str] = (), *,
     ``sin(x − y)`` is a sum of two); and for each pair ``a, b`` within a group
     of ``norms`` the terms ``sqrt(a² + b²)·a`` and ``sqrt(a² + b²)·b``
     (quadratic drag of a velocity, ``−k|v|vₓ``; a central force's ``r·x``).
-    :func:`discover_ode` takes as angles the states whose values lie within
-    [−2π, 2π] (as the auto library of :func:`discovery.discover` does) and,
-    for a second-order system, the velocities and the positions as the norm
-    groups; a first-order system has no norm terms unless given.
+    :func:`discover_ode` takes as angles the states named like angles (or
+    given as ``angles``) and, for a second-order system, the velocities and
+    the positions as the norm groups; a first-order system has no norm terms
+    unless given.
 
     Examples
     --------
@@ -318,16 +318,9 @@ class OdeModel:
 
 def load_ode(path: str | Path) -> OdeModel:
     """Load a system saved by :meth:`OdeModel.save`. Never executes code from the file."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise DataError(f"Cannot read {str(path)!r}: {exc.strerror}.") from exc
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"{str(path)!r} is not JSON: {exc.msg}.") from exc
-    if not isinstance(data, dict):
-        raise ParseError(f"{str(path)!r} does not hold a JSON object.")
-    return OdeModel.from_dict(data)
+    from .model import read_json_object
+
+    return OdeModel.from_dict(read_json_object(path, "system file"))
 
 
 # --- discovery ----------------------------------------------------------------
@@ -335,6 +328,7 @@ def load_ode(path: str | Path) -> OdeModel:
 def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = None, *,
                  trajectory: str | None = None, controls: Sequence[str] = (),
                  order: int = 1, velocities: Sequence[str] | None = None,
+                 angles: Sequence[str] | None = None,
                  derivative: str = "auto", weak: bool | None = None,
                  basis: Library | Sequence[str] | None = None,
                  refine: bool | None = None,
@@ -363,6 +357,12 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
         velocities, estimated from the data, become states too.
     velocities
         Names of the velocities for ``order=2`` (default ``v`` + state name).
+    angles
+        States that are angles: their sin, cos and the products of first
+        harmonics of two of them join the library. Default: the states named
+        like angles (theta, phi, psi, alpha, ... with any number after).
+        Values alone do not decide it: a state within [−2π, 2π] that is not
+        an angle would get sin(x) as a rival of x − x³/6.
     derivative
         How derivatives (and, for ``order=2``, velocities) are estimated: one
         of ``"auto"``, ``"finite_difference"``, ``"savgol"``, ``"spline"``
@@ -405,11 +405,7 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
     """
     from ._discover import discover
 
-    if derivative not in DERIVATIVES:
-        raise DataError(f"derivative={derivative!r} is unknown; choose one of "
-                        f"{', '.join(DERIVATIVES)}.")
-    if order not in (1, 2):
-        raise DataError(f"order must be 1 or 2, got {order!r}.")
+    check_method(derivative, order)
     if n_bootstrap < 0:
         raise DataError(f"n_bootstrap must be >= 0, got {n_bootstrap!r}.")
     if not 0 < confidence < 1:
@@ -440,7 +436,11 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
     all_states = [*states, *kinematics.values()]
     inputs = [*all_states, *controls]
     runs = _clean_runs(frame, time, [*states, *controls], trajectory)
-    angles = [s for s in states if _angle_like(pd.concat([r[s] for r in runs]))]
+    angles = list(angles) if angles is not None else [s for s in states if _angle_named(s)]
+    unknown = [a for a in angles if a not in states]
+    if unknown:
+        raise DataError(f"angles names {', '.join(unknown)}, which are not states; the "
+                        f"states are {', '.join(states)}.")
     library = _library(basis, all_states, controls,
                        [states, list(kinematics.values())] if kinematics else [], angles)
     if weak is None:
@@ -520,11 +520,11 @@ def _with_velocities(run: pd.DataFrame, time: str, kinematics: Mapping[str, str]
     return out
 
 
-def _angle_like(values: pd.Series) -> bool:
-    """Values within [−2π, 2π], where sin and cos are candidate terms."""
-    finite = values.to_numpy(dtype=float)
-    finite = finite[np.isfinite(finite)]
-    return bool(finite.size) and bool(np.all(np.abs(finite) <= 2 * np.pi))
+def _angle_named(name: str) -> bool:
+    """A state named like an angle (theta, phi, theta1, ...), as the auto library reads names."""
+    from basis_library.generators import _ANGLE_NAMES
+
+    return name.lower().rstrip("0123456789_") in _ANGLE_NAMES
 
 
 def _library(basis: Library | Sequence[str] | None, states: list[str], controls: list[str],
@@ -1167,11 +1167,9 @@ def write_ode_report(system: OdeModel, data: object, directory: str | Path,
     """Write ``system.json``, ``summary.md`` and, with matplotlib, ``simulation.png``:
     each measured state of each trajectory (up to six) against the system
     simulated from that trajectory's start."""
-    out = Path(directory)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"Cannot create the report folder {str(out)!r}: {exc.strerror}.") from exc
+    from .report import report_folder
+
+    out = report_folder(directory)
     written = [system.save(out / "system.json")]
     frame = _frame(data)
     errors = system.simulation_error(frame, trajectory)

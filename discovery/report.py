@@ -71,6 +71,16 @@ def selection_lines(model: Model) -> list[str]:
     return lines
 
 
+def report_folder(directory: str | Path) -> Path:
+    """``directory``, created if missing; DataError naming it if it cannot be."""
+    out = Path(directory)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"Cannot create the report folder {str(out)!r}: {exc.strerror}.") from exc
+    return out
+
+
 def write_report(model: Model, directory: str | Path) -> list[Path]:
     """Write ``summary.md``, ``terms.csv``, ``model.json`` and the pictures into ``directory``.
 
@@ -86,11 +96,7 @@ def write_report(model: Model, directory: str | Path) -> list[Path]:
     from . import plots
     from .errors import FitError
 
-    out = Path(directory)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"Cannot create the report folder {str(out)!r}: {exc.strerror}.") from exc
+    out = report_folder(directory)
     written = [model.save(out / "model.json")]
     rows = []
     for term, row in zip(model.terms, terms_rows(model)):
