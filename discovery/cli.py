@@ -383,7 +383,7 @@ def _ode_report(system, errors: dict[str, float] | None = None) -> None:  # noqa
         for i, line in enumerate(verdict_lines(model)):
             print(f"  {'Verdict:' if i == 0 else '':<10} {line}")
     if errors:
-        print("Simulated:      from each trajectory's start, RMS error / RMS: "
+        print("Simulated:      from a start fitted to each trajectory, RMS error / RMS: "
               + ", ".join(f"{s} {v:.3g}" for s, v in errors.items()))
 
 
