@@ -16,7 +16,7 @@ from .library import Library, check_size
 from .variables import Variable, as_symbols
 
 __all__ = ["monomials", "poly", "fourier", "unary", "custom", "constant", "auto_library",
-           "UNARY_MAPS"]
+           "angle_named", "UNARY_MAPS"]
 
 VariablesLike: TypeAlias = Sequence[str | Variable | sympy.Symbol] | str | Variable | sympy.Symbol
 
@@ -215,6 +215,17 @@ _SMALL_LAW_INPUTS = 3
 _ANGLE_NAMES = ("theta", "phi", "alpha", "beta", "gamma", "angle", "omega_t", "psi")
 
 
+def angle_named(name: str) -> bool:
+    """Whether ``name`` reads as an angle (theta, phi, theta1, Alpha_2, ...).
+
+    Examples
+    --------
+    >>> angle_named("theta1"), angle_named("x")
+    (True, False)
+    """
+    return name.lower().rstrip("0123456789_") in _ANGLE_NAMES
+
+
 def auto_library(
     data: Mapping[str, np.ndarray],
     variables: Sequence[str | Variable] | None = None,
@@ -260,8 +271,7 @@ def auto_library(
         values = np.asarray(data[var.name], dtype=float)
         finite = values[np.isfinite(values)]
         in_range = finite.size and finite.min() >= -2 * np.pi and finite.max() <= 2 * np.pi
-        named = var.name.lower().rstrip("0123456789_") in _ANGLE_NAMES
-        if var.angle or named or (d <= 3 and in_range and not var.integer):
+        if var.angle or angle_named(var.name) or (d <= 3 and in_range and not var.integer):
             angles.append(var)
     library = monomials(given, degree)
     if angles:

@@ -28,6 +28,8 @@ here lets the data choose.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .errors import DataError
@@ -136,7 +138,21 @@ def _windows(x: np.ndarray, t: np.ndarray, w: int, degree: int = 3
 def _gcv_window(x: np.ndarray, t: np.ndarray, degree: int = 3) -> int:
     """The window of local polynomials that minimises generalised cross-validation,
     ``mean((x − x̂)²) / (1 − mean leverage)²`` (Craven & Wahba 1979): the
-    smallest on clean data, wider as noise grows."""
+    smallest on clean data, wider as noise grows.
+
+    Remembered for the last few series (by their values): :func:`discover_ode`
+    asks it of the same run's state for the weak windows, the velocities, the
+    noise level and the start of each simulation.
+    """
+    x = np.ascontiguousarray(x, dtype=float)
+    t = np.ascontiguousarray(t, dtype=float)
+    return _gcv_window_of(x.tobytes(), t.tobytes(), degree)
+
+
+@lru_cache(maxsize=64)
+def _gcv_window_of(x_bytes: bytes, t_bytes: bytes, degree: int) -> int:
+    """:func:`_gcv_window` of the series held in the bytes (hashable for the cache)."""
+    x, t = np.frombuffer(x_bytes), np.frombuffer(t_bytes)
     n = len(t)
     best, best_score = degree + 4, np.inf
     for w in (7, 9, 13, 17, 25, 33, 49, 65, 97, 129):

@@ -1,15 +1,18 @@
 """Laws of motion from trajectories: ``dx/dt = f(x, u)``, found, checked and simulated.
 
-:func:`discover_ode` estimates the time derivatives of the measured states
-(:mod:`discovery._derivatives`, one trajectory at a time), then runs the same
-engine as :func:`discovery.discover` on each state's derivative: a library of
-candidate terms, best-subset search, honest constants and a verdict per
-equation. This is SINDy (Brunton, Proctor & Kutz 2016) with the engine's
-selection in place of a fixed threshold. Intervals come from a moving-block
-bootstrap over each trajectory's rows (Künsch 1989): estimated derivatives are
-correlated along time, so resampling single rows would make them too narrow.
-The result, an :class:`OdeModel`, prints the system, writes LaTeX and JSON,
-and simulates (``scipy.integrate.solve_ivp``) for comparison with held-out runs.
+:func:`discover_ode` runs the same engine as :func:`discovery.discover` on each
+state's rate of change, one trajectory at a time and never across two: a
+library of candidate terms, best-subset search, honest constants and a verdict
+per equation. This is SINDy (Brunton, Proctor & Kutz 2016) with the engine's
+selection in place of a fixed threshold, fitted by default in its weak
+(integral) form (Messenger & Bortz 2021), or on estimated derivatives
+(:mod:`discovery._derivatives`). Where the fitted system follows the data, its
+coefficients are refitted on the trajectories themselves (the output-error
+method), with likelihood-ratio elimination and Jacobian intervals; otherwise
+intervals come from a moving-block bootstrap of each trajectory's rows (Künsch
+1989), since rows along a trajectory are correlated. The result, an
+:class:`OdeModel`, prints the system, writes LaTeX and JSON, and simulates
+(``scipy.integrate.solve_ivp``) for comparison with held-out runs.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import pandas as pd
 import sympy
 
 from basis_library import Library, as_symbols, monomials
+from basis_library.generators import angle_named
 
 from ._data import read_table
 from ._derivatives import check_method, derivatives, trusted_rows
@@ -69,9 +73,7 @@ def ode_library(states: Sequence[str], controls: Sequence[str] = (), *,
     degree = next((d for limit, d in _DEGREE if len(names) <= limit), 1)
     library = monomials(names, degree)
     symbols = dict(zip(names, as_symbols(names)))
-    extra: list[sympy.Expr] = []
-    waves = [f(symbols[a]) for a in angles for f in (sympy.sin, sympy.cos)]
-    extra += waves
+    extra: list[sympy.Expr] = [f(symbols[a]) for a in angles for f in (sympy.sin, sympy.cos)]
     for i, a in enumerate(angles):
         for b in angles[i + 1:]:
             extra += [f(symbols[a]) * h(symbols[b]) for f in (sympy.sin, sympy.cos)
@@ -252,39 +254,64 @@ class OdeModel:
         ``order=2`` from the data's derivatives), relative to that state's RMS.
         Measurement noise of a fraction f of the RMS gives about f."""
         frame = _frame(data)
-        runs = _runs(frame, self.time, trajectory)
-        measured = [s for s in self.states if s not in self.kinematics.values()]
-        errors: dict[str, list[float]] = {s: [] for s in measured}
-        scale = {s: float(np.sqrt(np.mean(frame[s].to_numpy(dtype=float) ** 2))) or 1.0
-                 for s in measured}
-        for run in runs:
+        return self._errors(frame, self._fitted_simulations(frame, trajectory))
+
+    def _measured(self) -> list[str]:
+        """The states that are measured (not a second-order system's velocities)."""
+        return [s for s in self.states if s not in self.kinematics.values()]
+
+    def _scales(self, frame: pd.DataFrame) -> dict[str, float]:
+        """Each measured state's RMS over ``frame`` (1 where it is 0)."""
+        return {s: float(np.sqrt(np.mean(frame[s].to_numpy(dtype=float) ** 2))) or 1.0
+                for s in self._measured()}
+
+    def _fitted_simulations(self, frame: pd.DataFrame, trajectory: str | None
+                            ) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+        """Each run of ``frame`` (velocities estimated for ``order=2``) and the system
+        simulated from a start fitted to it, the law held fixed: a noisy first
+        sample or velocity estimate would be an error of the start, not of the law."""
+        from scipy.optimize import least_squares
+
+        measured, scale = self._measured(), self._scales(frame)
+        out = []
+        for run in _runs(frame, self.time, trajectory):
             prepared = _with_velocities(run, self.time, self.kinematics,
                                         str(self.info.get("derivative", "auto")))
-            # The start is fitted (the law held fixed), from the local cubic's value
-            # at the first time: a noisy first sample or velocity estimate would be
-            # an error of the start, not of the law.
             controls = {c: prepared[c].to_numpy(dtype=float) for c in self.controls}
             t = prepared[self.time].to_numpy(dtype=float)
             data = np.concatenate([prepared[s].to_numpy(dtype=float) / scale[s]
                                    for s in measured])
 
-            def misfit(x0: np.ndarray, t: np.ndarray = t, data: np.ndarray = data,
-                       controls: dict[str, np.ndarray] = controls) -> np.ndarray:
+            def simulate(x0: np.ndarray, t: np.ndarray = t,
+                         controls: dict[str, np.ndarray] = controls) -> pd.DataFrame:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    simulated = self.simulate(x0, t, controls=controls or None,
-                                              rtol=1e-6, atol=1e-8)
+                    return self.simulate(x0, t, controls=controls or None, rtol=1e-6,
+                                         atol=1e-8)
+
+            def misfit(x0: np.ndarray, data: np.ndarray = data,
+                       simulate: Callable[[np.ndarray], pd.DataFrame] = simulate) -> np.ndarray:
+                simulated = simulate(x0)
                 value = np.concatenate([simulated[s].to_numpy() / scale[s] for s in measured])
                 return np.nan_to_num(value - data, nan=1e3)
 
-            from scipy.optimize import least_squares
-
             start = np.array([_smoothed_start(prepared, self.time, s) for s in self.states])
             found = least_squares(misfit, start, max_nfev=30).x
-            residual = misfit(found).reshape(len(measured), -1)
-            for s, row in zip(measured, residual):
-                errors[s].append(float(np.sqrt(np.mean(row**2))))
-        return {s: float(np.mean(v)) if v else math.nan for s, v in errors.items()}
+            out.append((prepared, simulate(found)))
+        return out
+
+    def _errors(self, frame: pd.DataFrame,
+                simulations: list[tuple[pd.DataFrame, pd.DataFrame]]) -> dict[str, float]:
+        """:meth:`simulation_error` of :meth:`_fitted_simulations`' runs: the mean over
+        runs of each measured state's RMS error relative to its RMS over ``frame``."""
+        scale = self._scales(frame)
+
+        def error(run: pd.DataFrame, simulated: pd.DataFrame, state: str) -> float:
+            miss = (simulated[state].to_numpy() - run[state].to_numpy(dtype=float)) / scale[state]
+            return float(np.sqrt(np.mean(np.nan_to_num(miss, nan=1e3) ** 2)))
+
+        return {s: float(np.mean([error(run, simulated, s) for run, simulated in simulations]))
+                if simulations else math.nan for s in self._measured()}
 
     # --- serialisation -------------------------------------------------------
 
@@ -451,7 +478,7 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
     all_states = [*states, *kinematics.values()]
     inputs = [*all_states, *controls]
     runs = _clean_runs(frame, time, [*states, *controls], trajectory)
-    angles = list(angles) if angles is not None else [s for s in states if _angle_named(s)]
+    angles = list(angles) if angles is not None else [s for s in states if angle_named(s)]
     unknown = [a for a in angles if a not in states]
     if unknown:
         raise DataError(f"angles names {', '.join(unknown)}, which are not states; the "
@@ -533,13 +560,6 @@ def _with_velocities(run: pd.DataFrame, time: str, kinematics: Mapping[str, str]
     for state, velocity in kinematics.items():
         out[velocity] = derivatives(run[state].to_numpy(dtype=float), t, method)[0]
     return out
-
-
-def _angle_named(name: str) -> bool:
-    """A state named like an angle (theta, phi, theta1, ...), as the auto library reads names."""
-    from basis_library.generators import _ANGLE_NAMES
-
-    return name.lower().rstrip("0123456789_") in _ANGLE_NAMES
 
 
 def _library(basis: Library | Sequence[str] | None, states: list[str], controls: list[str],
@@ -903,10 +923,11 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
     of parameter estimation in ODEs): every coefficient of the searched
     equations and every run's initial state are fitted so that the
     simulated trajectories match the measured ones, each state weighted by
-    its noise (estimated from local cubic residuals). Terms within 3
-    standard errors of 0 are dropped one at a time, the weakest first, and
-    the rest refitted (backward elimination on the likelihood of the data
-    themselves). Closed forms are then claimed only by
+    its noise (estimated from local cubic residuals). Terms are then dropped
+    one at a time by likelihood-ratio tests: each round refits without each
+    of the two terms weakest by their Wald ratio, and drops the cheaper while
+    its cost is below the 99% quantile of χ²(1) (backward elimination on the
+    likelihood of the data themselves). Closed forms are then claimed only by
     :func:`~discovery._nls.snap_parameters`, and intervals are Student-t
     intervals from the fit's Jacobian. None where an equation
     is not a library fit, the start does not follow the data (``required``
@@ -924,10 +945,9 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
     names = [*system.states, *system.controls]
     symbols = as_symbols(names)
     index = {s: i for i, s in enumerate(system.states)}
-    slots: list[tuple[str, int]] = []  # (equation, term position) of each coefficient
-    for state in searched:
-        slots += [(state, j) for j in range(len(system.equations[state].terms))]
-    start_coef = np.array([system.equations[e].terms[j].coefficient for e, j in slots])
+    # Every searched equation's coefficients, in equation and term order.
+    start_coef = np.array([t.coefficient for state in searched
+                           for t in system.equations[state].terms])
     k = len(start_coef)
     # The whole right-hand side as one compiled function of the states, controls
     # and coefficients: the integrator calls it thousands of times a run.
@@ -996,23 +1016,28 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
     if not required and not tracked <= _TRACKS:
         return None
     # Backward elimination on the trajectories (a likelihood-ratio test by refits):
-    # each round refits the system without each remaining term and drops the one
-    # whose removal costs least, while that cost is below the 99% quantile of
-    # χ²(1) in noise variances. The equation-error fit may keep a term that noise
+    # each round refits the system without each of the _TRIALS weakest terms and
+    # drops the one whose removal costs least, while that cost is below the 99%
+    # quantile of χ²(1) in noise variances. The equation-error fit may keep a term that noise
     # in its regressors bought (errors in variables); the data's own likelihood
     # has no such bias. A refit without a term may also leave a poorer local
     # optimum of the trajectories (oscillators' phases), which a Wald test of
     # the coefficient would not see.
     from scipy import stats
 
-    def refit(base: np.ndarray, free: list[int]) -> tuple[np.ndarray, float, np.ndarray] | None:
-        def on_free(q: np.ndarray) -> np.ndarray:
+    def on_free(base: np.ndarray, free: list[int]) -> Callable[[np.ndarray], np.ndarray]:
+        """:func:`residual` of the ``free`` parameters, the others held at ``base``."""
+        def of(q: np.ndarray) -> np.ndarray:
             theta = base.copy()
             theta[free] = q
             return residual(theta)
 
+        return of
+
+    def refit(base: np.ndarray, free: list[int]) -> tuple[np.ndarray, float, np.ndarray] | None:
         try:
-            fit = least_squares(on_free, base[free], method="trf", x_scale="jac", max_nfev=200)
+            fit = least_squares(on_free(base, free), base[free], method="trf", x_scale="jac",
+                                max_nfev=200)
         except (ValueError, np.linalg.LinAlgError):
             return None
         if not np.all(np.isfinite(fit.x)):
@@ -1048,14 +1073,9 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
         free, (base, rss, se_free) = smaller, tried
     dropped = set(range(k)) - set(free)
 
-    def free_residual(q: np.ndarray) -> np.ndarray:
-        theta = base.copy()
-        theta[free] = q
-        return residual(theta)
-
     position = {i: j for j, i in enumerate(free)}
-    snapped, q, rss = snap_parameters(free_residual, base[free], rss, se_free, constants, 0.0,
-                                      rows, keep=lambda j: free[j] < k)
+    snapped, q, rss = snap_parameters(on_free(base, free), base[free], rss, se_free, constants,
+                                      0.0, rows, keep=lambda j: free[j] < k)
     values = base.copy()
     values[free] = q
     se = np.full(len(values), np.nan)
@@ -1181,13 +1201,15 @@ def write_ode_report(system: OdeModel, data: object, directory: str | Path,
                      trajectory: str | None = None) -> list[Path]:
     """Write ``system.json``, ``summary.md`` and, with matplotlib, ``simulation.png``:
     each measured state of each trajectory (up to six) against the system
-    simulated from that trajectory's start."""
+    simulated from a start fitted to it (the runs :meth:`OdeModel.simulation_error`
+    measures)."""
     from .report import report_folder
 
     out = report_folder(directory)
     written = [system.save(out / "system.json")]
     frame = _frame(data)
-    errors = system.simulation_error(frame, trajectory)
+    simulations = system._fitted_simulations(frame, trajectory)
+    errors = system._errors(frame, simulations)
     lines = ["# Discovered system", "", "```", str(system), "```", "", "$$", system.latex(),
              "$$", "", "| equation | verdict | why |", "|---|---|---|"]
     for state, model in system.equations.items():
@@ -1198,22 +1220,14 @@ def write_ode_report(system: OdeModel, data: object, directory: str | Path,
     try:
         from .plots import figure
 
-        runs = _runs(frame, system.time, trajectory)[:6]
-        measured = [s for s in system.states if s not in system.kinematics.values()]
+        measured = system._measured()
         fig = figure(4.2 * len(measured), 3.0)
         axes = fig.subplots(1, len(measured), squeeze=False)[0]
-        for number, run in enumerate(runs):
-            prepared = _with_velocities(run, system.time, system.kinematics,
-                                        str(system.info.get("derivative", "auto")))
-            t = prepared[system.time].to_numpy(dtype=float)
-            x0 = {s: _smoothed_start(prepared, system.time, s) for s in system.states}
-            controls = {c: prepared[c].to_numpy(dtype=float) for c in system.controls}
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                simulated = system.simulate(x0, t, controls=controls or None)
+        for number, (run, simulated) in enumerate(simulations[:6]):
+            t = run[system.time].to_numpy(dtype=float)
             for ax, state in zip(axes, measured):
                 color = f"C{number}"
-                ax.plot(t, prepared[state], ".", ms=2, color=color, alpha=0.5,
+                ax.plot(t, run[state], ".", ms=2, color=color, alpha=0.5,
                         label="data" if number == 0 else None)
                 ax.plot(t, simulated[state], "-", lw=1, color=color,
                         label="simulated" if number == 0 else None)
