@@ -20,7 +20,7 @@ from .errors import (
     ParseError,
 )
 from .estimator import SparseSymbolicRegressor
-from .model import Model, ModelTerm, load
+from .model import Diagnostics, Model, ModelTerm, Uncertainty, Verdict, load
 from .ode import OdeModel, discover_ode, load_ode
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "ClosedForm",
     "DataError",
     "Dataset",
+    "Diagnostics",
     "DiscoveryError",
     "FitError",
     "LibraryError",
@@ -40,6 +41,8 @@ __all__ = [
     "ParseError",
     "SOLVERS",
     "SparseSymbolicRegressor",
+    "Uncertainty",
+    "Verdict",
     "cannon_data",
     "check",
     "consistent_with",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,7 +26,7 @@ from ._uncertainty import (
     percentile_interval,
     t_interval,
 )
-from .model import Model, _finite
+from .model import Model, ModelTerm, _finite
 
 __all__ = ["FitState", "assess", "constant_interval", "constant_intervals"]
 
@@ -62,8 +62,9 @@ class FitState:
 
 
 def assess(model: Model, state: FitState, splits: Splits, *, n_bootstrap: int, level: float,
-           max_terms: int, random_state: int | None, selection: str) -> dict[str, float]:
-    """Attach intervals, inclusion probabilities and selection diagnostics to ``model``.
+           max_terms: int, random_state: int | None, selection: str
+           ) -> tuple[Model, dict[str, float]]:
+    """``model`` with intervals, inclusion probabilities and selection diagnostics.
 
     ``splits`` gives the validation errors reported (the same as
     ``state.splits`` where those chose).
@@ -72,12 +73,14 @@ def assess(model: Model, state: FitState, splits: Splits, *, n_bootstrap: int, l
     Student-t intervals from the refit's standard errors otherwise; the
     covariance for prediction intervals is always the refit's.
 
-    Returns the seconds taken by the ``bootstrap`` and the ``diagnostics``.
+    Returns the new model and the seconds taken by the ``bootstrap`` and the
+    ``diagnostics``.
     """
     started = time.perf_counter()
     state = state.with_validation(splits)
-    if len(model.pareto) == len(state.front) and "validation_mse" in model.pareto:
-        model.pareto["validation_mse"] = [state.candidates[i].validation_mse for i in state.front]
+    pareto = model.pareto
+    if len(pareto) == len(state.front) and "validation_mse" in pareto:
+        pareto["validation_mse"] = [state.candidates[i].validation_mse for i in state.front]
     chosen = state.candidates[state.chosen]
     support = chosen.support
     n, k = state.X.shape[0], len(support)
@@ -107,16 +110,16 @@ def assess(model: Model, state: FitState, splits: Splits, *, n_bootstrap: int, l
             inclusion=[{"term": str(state.terms[boot.columns[i]]),
                         "probability": float(boot.inclusion[i])}
                        for i in order if boot.inclusion[i] > 0])
-    model.terms = [replace(t, interval=(float(lo), float(hi)), inclusion=p)
-                   for t, lo, hi, p in zip(model.terms, intervals[0], intervals[1], inclusion)]
-    uncertainty["constants"] = constant_intervals(model)
-    model.uncertainty = uncertainty
+    terms = [replace(t, interval=(float(lo), float(hi)), inclusion=p)
+             for t, lo, hi, p in zip(model.terms, intervals[0], intervals[1], inclusion)]
+    uncertainty["constants"] = constant_intervals(terms, model.constants)
     summary = _summaries(state)
-    model.diagnostics = {"selection": _selection(state, splits, selection, summary),
-                         "complexity": _complexity_curve(state, summary),
-                         "path": _path(state)}
+    model = model.replace(
+        terms=terms, pareto=pareto, uncertainty=uncertainty,
+        diagnostics={"selection": _selection(state, splits, selection, summary),
+                     "complexity": _complexity_curve(state, summary), "path": _path(state)})
     seconds["diagnostics"] = time.perf_counter() - started - seconds["bootstrap"]
-    return seconds
+    return model, seconds
 
 
 def constant_interval(form: sympy.Expr, symbol: sympy.Symbol, coefficient: float,
@@ -145,15 +148,16 @@ def constant_interval(form: sympy.Expr, symbol: sympy.Symbol, coefficient: float
     return {"estimate": estimate, "low": min(ends), "high": max(ends)}
 
 
-def constant_intervals(model: Model) -> dict[str, dict[str, object]]:
+def constant_intervals(terms: Sequence[ModelTerm], constants: Mapping[str, float]
+                       ) -> dict[str, dict[str, object]]:
     """For each named constant a coefficient was recognised as, its narrowest interval."""
     out: dict[str, dict[str, object]] = {}
-    for t in model.terms:
+    for t in terms:
         if t.closed_form is None or t.interval is None:
             continue
         for symbol in t.closed_form.free_symbols:
             name = symbol.name  # type: ignore[attr-defined]
-            if name not in model.constants:
+            if name not in constants:
                 continue
             found = constant_interval(t.closed_form, symbol, t.coefficient,  # type: ignore[arg-type]
                                       t.interval)
@@ -161,7 +165,7 @@ def constant_intervals(model: Model) -> dict[str, dict[str, object]]:
                 continue
             width = found["high"] - found["low"]
             if name not in out or width < out[name]["high"] - out[name]["low"]:  # type: ignore[operator]
-                out[name] = {"value": model.constants[name], **found, "term": str(t.term),
+                out[name] = {"value": constants[name], **found, "term": str(t.term),
                              "closed_form": str(t.closed_form)}
     return out
 

@@ -329,15 +329,15 @@ def _run(dataset: Dataset, split: RowSplit | None, settings: _Settings,
         model = discover_genetic(dataset, method, settings, started=started, polish=polish,
                                  time_limit=time_limit, options=options)
         bar.done("other routes")
-        _assess(model, dataset, settings, n_bootstrap, confidence)
+        model = _assess(model, dataset, settings, n_bootstrap, confidence)
         bar.done("intervals")
         library = _library("auto", dataset.columns, dataset.inputs, hints)
         design = library.evaluate(dataset.columns, device=settings.device)
-        _judge(model, dataset, settings, design.matrix)
+        model = _judge(model, dataset, settings, design.matrix)
         bar.done("verdict")
-        model.names = dict(dataset.names)
+        model = model.replace(names=dataset.names)
         if split is not None:
-            _estimate_held_out(model, split, settings, n_bootstrap, confidence)
+            model = _estimate_held_out(model, split, settings, n_bootstrap, confidence)
         bar.done("estimate on the other rows")
         return model
     screening = None
@@ -359,31 +359,31 @@ def _run(dataset: Dataset, split: RowSplit | None, settings: _Settings,
             dataset = _with_inputs(every, [c for c in every.inputs
                                            if c in dataset.inputs or c in more])
             model, library, design = _search(dataset, basis, hints, settings, started, bar)
-        model.metrics["screening"] = {**screening.to_dict(), "kept": list(dataset.inputs),
-                                      "from_residual": more}
-        model.info["timings"]["screening"] = screened_s  # type: ignore[index]
-    _assess(model, dataset, settings, n_bootstrap, confidence)
+        model = model.updated(
+            metrics={"screening": {**screening.to_dict(), "kept": list(dataset.inputs),
+                                   "from_residual": more}},
+            timings={"screening": screened_s})
+    model = _assess(model, dataset, settings, n_bootstrap, confidence)
     if not _exact_enough(model, dataset) and (n_bootstrap == 0 or model.metrics.get("strategy")):
         # The bootstrap re-selected only library fits; the others are replicated on halves.
         t = time.perf_counter()
-        model.metrics["replication"] = _replication(model, library, design, dataset,
-                                                    replace(settings, simplify=False))
-        model.info["timings"]["replication"] = time.perf_counter() - t  # type: ignore[index]
+        replication = _replication(model, library, design, dataset,
+                                   replace(settings, simplify=False))
+        model = model.updated(metrics={"replication": replication},
+                              timings={"replication": time.perf_counter() - t})
     bar.done("intervals")
-    _discrete_inputs(model, dataset)
-    _judge(model, dataset, settings, design.matrix)
+    model = _discrete_inputs(model, dataset)
+    model = _judge(model, dataset, settings, design.matrix)
     bar.done("verdict")
-    model.names = dict(dataset.names)
+    model = model.replace(names=dataset.names)
     if screening is not None:
         # The formula uses the kept inputs; predict takes every input it was given.
-        model.inputs = list(every.inputs)
+        model = model.replace(inputs=every.inputs)
     if split is not None:
-        _estimate_held_out(model, split, settings, n_bootstrap, confidence)
+        model = _estimate_held_out(model, split, settings, n_bootstrap, confidence)
     bar.done("estimate on the other rows")
     # The total covers every route tried, whichever won, and the assessment.
-    model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
-                             "total": time.perf_counter() - started}
-    return model
+    return model.updated(timings={"total": time.perf_counter() - started})
 
 
 def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
@@ -405,7 +405,7 @@ def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
     if auto:
         model = _other_routes(model, library, design, dataset, search, started)
         if settings.simplify:
-            _simplify_model(model)
+            model = _simplify_model(model)
         bar.done("other routes")
     return model, library, design
 
@@ -417,8 +417,8 @@ def _with_inputs(dataset: Dataset, inputs: list[str]) -> Dataset:
 
 
 def _assess(model: Model, dataset: Dataset, settings: _Settings, n_bootstrap: int,
-            confidence: float) -> None:
-    """Intervals and diagnostics where the sparse engine chose the model's terms.
+            confidence: float) -> Model:
+    """``model`` with intervals and diagnostics where the sparse engine chose its terms.
 
     Every route fits ``dataset``'s rows, so the splits drawn here are those a
     validation criterion chose by.
@@ -426,16 +426,14 @@ def _assess(model: Model, dataset: Dataset, settings: _Settings, n_bootstrap: in
     t = time.perf_counter()
     state = model._fit
     if state is None:
-        model.uncertainty = {"reason": model.info.get(
-            "no_uncertainty", "the model's coefficients were not fitted by least squares")}
-        return
+        return model.replace(uncertainty={"reason": model.info.get(
+            "no_uncertainty", "the model's coefficients were not fitted by least squares")})
     splits = state.splits or settings.splits(dataset)
-    model.metrics["validation"] = splits.description
-    seconds = assess(model, state, splits, n_bootstrap=n_bootstrap, level=confidence,
-                     max_terms=settings.max_terms, random_state=settings.random_state,
-                     selection=settings.selection)
-    model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
-                             **seconds, "uncertainty": time.perf_counter() - t}
+    model, seconds = assess(model, state, splits, n_bootstrap=n_bootstrap, level=confidence,
+                            max_terms=settings.max_terms, random_state=settings.random_state,
+                            selection=settings.selection)
+    return model.updated(metrics={"validation": splits.description},
+                         timings={**seconds, "uncertainty": time.perf_counter() - t})
 
 
 
@@ -444,7 +442,7 @@ def _assess(model: Model, dataset: Dataset, settings: _Settings, n_bootstrap: in
 _FEW_VALUES = 12
 
 
-def _discrete_inputs(model: Model, dataset: Dataset) -> None:
+def _discrete_inputs(model: Model, dataset: Dataset) -> Model:
     """Say where an input takes few values: its form in the law is then weakly identified.
 
     On k distinct values every function of one input is a combination of k
@@ -470,15 +468,17 @@ def _discrete_inputs(model: Model, dataset: Dataset) -> None:
         if k <= len(alone) + 1:
             unidentified.append(f"{name} takes only {k} values and the law has {len(alone)} "
                                 "term(s) in it alone: any function of it would fit as well")
+    metrics: dict[str, object] = {}
     if notes:
-        model.metrics["discrete_inputs"] = notes
+        metrics["discrete_inputs"] = notes
     if unidentified:
-        model.metrics["identifiability"] = [
-            *(model.metrics.get("identifiability") or []), *unidentified]  # type: ignore[misc]
+        metrics["identifiability"] = [*(model.metrics.get("identifiability") or []),
+                                      *unidentified]
+    return model.updated(metrics=metrics) if metrics else model
 
 
-def _judge(model: Model, dataset: Dataset, settings: _Settings, design: torch.Tensor) -> None:
-    """Attach :attr:`Model.verdict`; ``design`` is the library evaluated on the rows."""
+def _judge(model: Model, dataset: Dataset, settings: _Settings, design: torch.Tensor) -> Model:
+    """``model`` with its :attr:`Model.verdict`; ``design`` is the library evaluated on the rows."""
     t = time.perf_counter()
     exact = bool(model.metrics.get("exact_fit")) or _exact_enough(model, dataset)
     signal = None
@@ -487,15 +487,14 @@ def _judge(model: Model, dataset: Dataset, settings: _Settings, design: torch.Te
         signal = signal_test(design, y, max_terms=settings.max_terms,
                              random_state=settings.random_state,
                              route=route_refit(model, dataset, settings))
-    model.verdict = verdict(model, dataset, signal, exact=exact, max_terms=settings.max_terms,
-                            random_state=settings.random_state)
-    model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
-                             "verdict": time.perf_counter() - t}
+    found = verdict(model, dataset, signal, exact=exact, max_terms=settings.max_terms,
+                    random_state=settings.random_state)
+    return model.updated(verdict=found, timings={"verdict": time.perf_counter() - t})
 
 
 def _estimate_held_out(model: Model, split: RowSplit, settings: _Settings,
-                       n_bootstrap: int, confidence: float) -> None:
-    """Refit the chosen terms on the rows the search did not see (:mod:`._rows`).
+                       n_bootstrap: int, confidence: float) -> Model:
+    """``model`` refitted on the rows the search did not see (:mod:`._rows`).
 
     Only a sum of library terms is refitted (its coefficients enter linearly);
     a route with constants inside its terms keeps the search rows' fit, and
@@ -519,36 +518,33 @@ def _estimate_held_out(model: Model, split: RowSplit, settings: _Settings,
         closed, consistent, fixed = _closed_forms(held.R[:, :k], held.R[:, k], held.fit, terms,
                                                   settings.constants, n=split.held_out.n)
         coef = held.fit.coef.numpy()
-        model.raw_expression, model.expression = expressions(coef, closed, terms,
-                                                             settings.simplify)
+        raw, expression = expressions(coef, closed, terms, settings.simplify)
         bounds, kind = held_out_intervals(held, confidence)
-        model.terms = [replace(term, coefficient=float(c), std_error=float(s), closed_form=f,
-                               consistent_with=w, interval=(float(lo), float(hi)))
-                       for term, c, s, f, w, lo, hi in zip(
-                           model.terms, coef, held.fit.std_error.numpy(), closed, consistent,
-                           bounds[0], bounds[1])]
-        model.uncertainty = {
+        refitted = [replace(term, coefficient=float(c), std_error=float(s), closed_form=f,
+                            consistent_with=w, interval=(float(lo), float(hi)))
+                    for term, c, s, f, w, lo, hi in zip(
+                        model.terms, coef, held.fit.std_error.numpy(), closed, consistent,
+                        bounds[0], bounds[1])]
+        uncertainty = {
             **model.uncertainty, "level": confidence, "interval": f"{kind} (held-out rows)",
             "dof": held.dof, "noise_std": held_out_noise(held),
-            "covariance": held.fit.covariance.numpy().tolist()}
+            "covariance": held.fit.covariance.numpy().tolist(),
+            "constants": constant_intervals(refitted, model.constants)}
         if held.boot.shape[0]:
-            model.uncertainty["n_resamples"] = int(held.boot.shape[0])
-        model.uncertainty["constants"] = constant_intervals(model)
-        model.metrics.update(constants_fixed=fixed, mse_refit=held.fit.rss / split.held_out.n)
-    model.metrics.update(split.held_out.metrics(model))
-    model.info["rows"] = rows
-    model.info["timings"] = {**(model.info.get("timings") or {}),  # type: ignore[dict-item]
-                             "held_out": time.perf_counter() - t}
+            uncertainty["n_resamples"] = int(held.boot.shape[0])
+        model = model.updated(
+            raw_expression=raw, expression=expression, terms=refitted, uncertainty=uncertainty,
+            metrics={"constants_fixed": fixed, "mse_refit": held.fit.rss / split.held_out.n})
+    return model.updated(metrics=split.held_out.metrics(model), info={"rows": rows},
+                         timings={"held_out": time.perf_counter() - t})
 
 
-def _simplify_model(model: Model) -> None:
+def _simplify_model(model: Model) -> Model:
     t = time.perf_counter()
-    model.expression = simplify_expression(model.expression)
-    model.metrics["complexity"] = model.complexity
-    timings = dict(model.info.get("timings") or {})  # type: ignore[call-overload]
-    timings["constants_simplify"] = timings.get("constants_simplify", 0.0) + (
-        time.perf_counter() - t)
-    model.info["timings"] = timings
+    model = model.replace(expression=simplify_expression(model.expression))
+    spent = model.info.get("timings", {}).get("constants_simplify", 0.0)
+    return model.updated(metrics={"complexity": model.complexity},
+                         timings={"constants_simplify": spent + time.perf_counter() - t})
 
 
 

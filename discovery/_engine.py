@@ -143,19 +143,20 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
                   library={**library.to_dict(), "evaluated": len(design.terms),
                            "dropped": design.dropped, "collinear": design.collinear},
                   method=method)
-    model.metrics = {**training_metrics(model, dataset), "mse_refit": chosen.mse,
-                     "n_terms": chosen.n_terms, "library_size": len(library),
-                     "constants_fixed": fixed, "selection": settings.selection,
-                     "solver": settings.solver, "n_candidates": len(candidates),
-                     "exact_fit": bool(chosen.exact),
-                     "identifiability": identifiability(candidates, best, dataset.n,
-                                                        settings.criterion)}
-    model.info = {"device": str(settings.device), "source": dataset.source, "timings": {
+    metrics = {**training_metrics(model, dataset), "mse_refit": chosen.mse,
+               "n_terms": chosen.n_terms, "library_size": len(library),
+               "constants_fixed": fixed, "selection": settings.selection,
+               "solver": settings.solver, "n_candidates": len(candidates),
+               "exact_fit": bool(chosen.exact),
+               "identifiability": identifiability(candidates, best, dataset.n,
+                                                  settings.criterion)}
+    info = {"device": str(settings.device), "source": dataset.source, "timings": {
         "library": timings.get("library", 0.0), "evaluate": timings.get("evaluate", t2 - t1),
         "fit": t3 - t2, "constants_simplify": t4 - t3, "total": time.perf_counter() - started}}
-    model._fit = FitState(X=X, y=y, terms=tuple(design.terms), candidates=tuple(candidates),
-                          chosen=best, splits=splits, criterion=settings.criterion,
-                          front=tuple(front))
+    state = FitState(X=X, y=y, terms=tuple(design.terms), candidates=tuple(candidates),
+                     chosen=best, splits=splits, criterion=settings.criterion,
+                     front=tuple(front))
+    model = model.replace(metrics=metrics, info=info, fit_state=state)
     return model
 
 

@@ -80,8 +80,7 @@ def model_from_expression(expr: sympy.Expr, dataset: Dataset, *, method: str,
     model = Model(expression=expr, raw_expression=expr, inputs=dataset.inputs,
                   target=dataset.target, terms=terms, constants=constants,
                   pareto=_front_frame(front), method=method, info=info)
-    model.metrics = training_metrics(model, dataset)
-    return model
+    return model.replace(metrics=training_metrics(model, dataset))
 
 
 def _front_frame(front: list[dict[str, Any]]) -> pd.DataFrame:
@@ -123,8 +122,7 @@ def discover_genetic(dataset: Dataset, method: str, settings: _Settings, *, star
             "chosen_by": "aic" if settings.criterion == "aic" else "bic", **result.info}
     if not polish:
         model = model_from_expression(raw, dataset, method=method, front=front, info=info)
-        model.info["timings"] = {"total": time.perf_counter() - started}
-        return model
+        return model.updated(timings={"total": time.perf_counter() - started})
     return polish_model(raw, dataset, settings, method=method, front=front, info=info,
                         started=started)
 
@@ -193,8 +191,7 @@ def polish_model(raw: sympy.Expr, dataset: Dataset, settings: _Settings, *, meth
             sigma2 = rss_found / max(n - len(as_found.terms), 1)
             if tidy.metrics["mse"] * n - rss_found <= 9.0 * sigma2 * n_snapped + 1e-12 * rss_found:  # type: ignore[operator]
                 model = tidy
-    model.raw_expression = raw
-    model.pareto = _front_frame(front)
-    model.info.update(info, polished=str(model.expression),
-                      polish_terms=[str(t) for t in terms], snapped=model is not as_found)
-    return model
+    return model.updated(raw_expression=raw, pareto=_front_frame(front),
+                         info={**info, "polished": str(model.expression),
+                               "polish_terms": [str(t) for t in terms],
+                               "snapped": model is not as_found})

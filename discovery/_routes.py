@@ -79,7 +79,7 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
                                       settings, started=started, timings={})
         except (FitError, LibraryError, *_NUMERICAL):
             continue
-        alternative.metrics["strategy"] = "power law"
+        alternative = alternative.updated(metrics={"strategy": "power law"})
         score = _bic(alternative, n, n_exponents, floor, search)
         tried.append((score, alternative))
         if score < best_bic:
@@ -112,8 +112,7 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         tried.append((score, inverted))
         if score < best_bic:
             best, best_bic = inverted, score
-    _note_rival_routes(best, best_bic, tried, dataset)
-    return best
+    return _note_rival_routes(best, best_bic, tried, dataset)
 
 
 def _rational_route(dataset: Dataset, library: Library, design: Design,
@@ -146,7 +145,8 @@ def _nonlinear_model(fitted: NonlinearFit | None, dataset: Dataset, base: Model,
         fitted.expression, dataset, base, strategy, [{"term": t} for t in fitted.structure],
         reason)
     if model is not None and fitted is not None:
-        model.info.update(n_parameters=fitted.n_parameters, search=fitted.search)
+        model = model.updated(info={"n_parameters": fitted.n_parameters,
+                                    "search": fitted.search})
     return model
 
 
@@ -204,9 +204,8 @@ def _factored_fit(factor: sympy.Expr, dataset: Dataset, library: Library, design
                             design=scaled)
     except (FitError, LibraryError, *_NUMERICAL):
         return None
-    model.metrics["strategy"] = f"library times {factor}"
-    model.info["common_factor"] = str(factor)
-    return model
+    return model.updated(metrics={"strategy": f"library times {factor}"},
+                         info={"common_factor": str(factor)})
 
 
 def _best_factored(dataset: Dataset, library: Library, design: Design, settings: _Settings,
@@ -354,8 +353,8 @@ def _proportional(a: sympy.Expr, b: sympy.Expr, dataset: Dataset) -> bool:
 
 
 def _note_rival_routes(best: Model, best_bic: float, tried: list[tuple[float, Model]],
-                       dataset: Dataset) -> None:
-    """Note on ``best`` the other routes' formulas that score within 2 of it.
+                       dataset: Dataset) -> Model:
+    """``best`` with a note of the other routes' formulas that score within 2 of it.
 
     A formula of another shape that predicts the rows differently but scores
     as well means the data do not decide between them (Kass & Raftery 1995:
@@ -363,7 +362,7 @@ def _note_rival_routes(best: Model, best_bic: float, tried: list[tuple[float, Mo
     Formulas that predict the same rows to 1e-6 are the same law.
     """
     if _exact_enough(best, dataset):
-        return
+        return best
     mine = best.predict(dataset.columns)
     scale = float(np.sqrt(np.mean(mine**2))) or 1.0
     rivals = []
@@ -378,7 +377,8 @@ def _note_rival_routes(best: Model, best_bic: float, tried: list[tuple[float, Mo
         notes: list[str] = list(best.metrics.get("identifiability") or [])  # type: ignore[call-overload]
         notes.append(f"{len(rivals)} formula(s) of another shape ({', '.join(rivals)}) score "
                      "within 2 of it (BIC): the data barely prefer this one")
-        best.metrics["identifiability"] = notes
+        return best.updated(metrics={"identifiability": notes})
+    return best
 
 
 def _exact_enough(model: Model, dataset: Dataset) -> bool:
@@ -405,10 +405,7 @@ def _model_of(expression: sympy.Expr, dataset: Dataset, inner: Model, strategy: 
         return None
     if not math.isfinite(float(model.metrics["mse"])):  # type: ignore[arg-type]
         return None
-    model.pareto = inner.pareto
-    model.library = inner.library
-    model.metrics["strategy"] = strategy
-    model.info["inner_terms"] = inner_terms
-    model.info["no_uncertainty"] = reason
-    return model
+    return model.updated(pareto=inner.pareto, library=inner.library,
+                         metrics={"strategy": strategy},
+                         info={"inner_terms": inner_terms, "no_uncertainty": reason})
 

@@ -18,9 +18,11 @@ import torch
 from basis_library import ParseError, as_symbols, parse_expression
 from basis_library._compile import compile_numpy, compile_torch
 
+from ._frozen import Record, freeze, thaw
 from .errors import DataError, FitError
 
-__all__ = ["Model", "ModelTerm", "load", "plus_minus", "FORMAT"]
+__all__ = ["Diagnostics", "Model", "ModelTerm", "Uncertainty", "Verdict", "load",
+           "plus_minus", "FORMAT"]
 
 FORMAT = "discovery-model/1"
 
@@ -75,8 +77,64 @@ def _number(value: object) -> float:
     return math.nan if value is None else float(value)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class Verdict(Record):
+    """Whether a fit is a law: :attr:`Model.verdict`, read as attributes or by key."""
+
+    #: ``"law"``, ``"approximation"`` or ``"none"``; None for a model built by hand
+    status: str | None = None
+    #: Why, in sentences
+    reasons: tuple[str, ...] | None = None
+    #: The statistics the verdict rests on
+    evidence: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Uncertainty(Record):
+    """How sure the coefficients are: :attr:`Model.uncertainty`, by attribute or by key."""
+
+    #: The intervals' confidence level
+    level: float | None = None
+    #: How :attr:`ModelTerm.interval` was made ("t", "bootstrap percentile", ...)
+    interval: str | None = None
+    #: Residual degrees of freedom of the refit least squares
+    dof: int | None = None
+    #: The noise's standard deviation estimated from the refit
+    noise_std: float | None = None
+    #: The coefficients' covariance (rows of a matrix)
+    covariance: tuple[tuple[float, ...], ...] | None = None
+    #: Bootstrap resamples drawn
+    n_resamples: int | None = None
+    #: The fraction of resamples that chose exactly the model's terms
+    support_rate: float | None = None
+    #: Every term any resample picked, with its probability
+    inclusion: tuple[Mapping[str, Any], ...] | None = None
+    #: The interval of each named constant a coefficient was recognised as
+    constants: Mapping[str, Any] | None = None
+    #: Why there are no intervals, where there are none
+    reason: str | None = None
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Diagnostics(Record):
+    """How the model was chosen: :attr:`Model.diagnostics`, by attribute or by key."""
+
+    #: The criterion, the validation split, and what BIC, AIC and validation error each choose
+    selection: Mapping[str, Any] | None = None
+    #: Training and validation error of the best model of each size
+    complexity: Mapping[str, Any] | None = None
+    #: The L1 regularisation path
+    path: Mapping[str, Any] | None = None
+
+
+#: Model's constructor arguments, what :meth:`Model.replace` may change.
+_FIELDS = ("expression", "raw_expression", "inputs", "target", "terms", "constants", "pareto",
+           "library", "metrics", "method", "info", "uncertainty", "diagnostics", "verdict",
+           "names")
+
+
 class Model:
-    """A discovered formula.
+    """A discovered formula, built once: :meth:`replace` gives a changed copy.
 
     Attributes
     ----------
@@ -87,34 +145,44 @@ class Model:
         ``expression`` with named constants replaced by their values.
     raw_expression
         The least-squares fit before constant recognition.
+    inputs
+        The input names, in the order :meth:`predict` takes columns (a tuple).
     terms
-        The additive terms with coefficients and standard errors.
+        The additive terms with coefficients and standard errors (a tuple of
+        :class:`ModelTerm`).
     pareto
         DataFrame of the complexity/error front: ``complexity``, ``n_terms``,
         ``error`` (training MSE), ``bic``, ``aic``, ``validation_mse``, ``expression``,
-        ``chosen``.
+        ``chosen`` (a copy on each access).
     metrics
-        ``r2``, ``mse``, ``n_samples``, ``rows_dropped`` and more.
+        ``r2``, ``mse``, ``n_samples``, ``rows_dropped`` and more (read-only).
     uncertainty
-        How sure the coefficients are (empty when not assessed): ``level``,
-        ``interval`` (how :attr:`ModelTerm.interval` was made), ``covariance``
-        and ``noise_std`` of the refit least squares, ``dof``; with the
-        bootstrap, ``n_resamples``, ``inclusion`` (every term any resample
-        picked, with its probability) and ``support_rate``; ``constants``: the
-        interval of each named constant that a coefficient was recognised as.
-        ``reason`` says why it is missing where it is.
+        :class:`Uncertainty`: how sure the coefficients are (empty when not
+        assessed): ``level``, ``interval`` (how :attr:`ModelTerm.interval` was
+        made), ``covariance`` and ``noise_std`` of the refit least squares,
+        ``dof``; with the bootstrap, ``n_resamples``, ``inclusion`` (every term
+        any resample picked, with its probability) and ``support_rate``;
+        ``constants``: the interval of each named constant that a coefficient
+        was recognised as. ``reason`` says why it is missing where it is.
     diagnostics
-        How the model was chosen: ``selection`` (the criterion, the
-        validation split, and what BIC, AIC and validation error each choose),
-        ``complexity`` (training and validation error of the best model of
-        each size) and ``path`` (the L1 regularisation path).
+        :class:`Diagnostics`: how the model was chosen: ``selection`` (the
+        criterion, the validation split, and what BIC, AIC and validation
+        error each choose), ``complexity`` (training and validation error of
+        the best model of each size) and ``path`` (the L1 regularisation path).
     verdict
-        ``status``: ``"law"`` (a stable sparse formula explains the data down
-        to the noise), ``"approximation"`` (it fits, but the residuals are
-        structured, the fit is poor against the noise, the selection is
-        unstable, or the terms are too many) or ``"none"`` (nothing beats the
-        mean on held-out rows); ``reasons`` says why, ``evidence`` the
-        statistics. Empty for a model built by hand or imported.
+        :class:`Verdict`: ``status`` is ``"law"`` (a stable sparse formula
+        explains the data down to the noise), ``"approximation"`` (it fits,
+        but the residuals are structured, the fit is poor against the noise,
+        the selection is unstable, or the terms are too many) or ``"none"``
+        (nothing beats the mean on held-out rows); ``reasons`` says why,
+        ``evidence`` the statistics. Empty for a model built by hand or imported.
+    names
+        The user's column name of each symbol that differs from it
+        (``{"speed__m_s_": "speed (m/s)"}``): shown in LaTeX, the CLI and JSON.
+
+    Every part reads as before (``model.verdict["status"]`` or
+    ``model.verdict.status``) but none can be changed: setting an attribute
+    or an entry raises, so what a fit printed is what the model holds.
     """
 
     def __init__(self, *, expression: sympy.Expr, raw_expression: sympy.Expr,
@@ -126,36 +194,96 @@ class Model:
                  uncertainty: Mapping[str, Any] | None = None,
                  diagnostics: Mapping[str, Any] | None = None,
                  verdict: Mapping[str, Any] | None = None,
-                 names: Mapping[str, str] | None = None) -> None:
-        self.expression = expression
-        self.raw_expression = raw_expression
-        self.inputs = list(inputs)
-        self.target = target
-        self.terms = list(terms)
-        self.constants = dict(constants or {})
-        self.pareto = pareto if pareto is not None else pd.DataFrame(
-            columns=["complexity", "n_terms", "error", "bic", "expression", "chosen"])
-        self.library = dict(library or {})
-        self.metrics = dict(metrics or {})
-        self.method = method
-        self.info = dict(info or {})
-        self.uncertainty: dict[str, Any] = dict(uncertainty or {})
-        self.diagnostics: dict[str, Any] = dict(diagnostics or {})
-        #: ``{"status": "law" | "approximation" | "none", "reasons": [...], "evidence": {...}}``
-        self.verdict: dict[str, Any] = dict(verdict or {})
-        #: The user's column name of each symbol that differs from it
-        #: (``{"speed__m_s_": "speed (m/s)"}``): shown in LaTeX, the CLI and JSON.
-        self.names: dict[str, str] = dict(names or {})
-        self._numpy: tuple[object, Callable[..., np.ndarray]] | None = None
-        self._term_values: tuple[object, list[Callable[..., np.ndarray]]] | None = None
-        #: The engine's state at selection (design matrix, candidates); not saved.
-        self._fit: Any = None
+                 names: Mapping[str, str] | None = None, fit_state: Any = None) -> None:
+        values = {
+            "expression": expression, "raw_expression": raw_expression,
+            "inputs": tuple(inputs), "target": target, "terms": tuple(terms),
+            "constants": freeze(constants or {}),
+            "_pareto": (pareto if pareto is not None else pd.DataFrame(
+                columns=["complexity", "n_terms", "error", "bic", "expression", "chosen"])
+                ).copy(),
+            "library": freeze(library or {}), "metrics": freeze(metrics or {}),
+            "method": method, "info": freeze(info or {}),
+            "uncertainty": Uncertainty.of(uncertainty), "diagnostics": Diagnostics.of(diagnostics),
+            "verdict": Verdict.of(verdict), "names": freeze(names or {}),
+            # Compiled closures, rebuilt on demand (not part of the result).
+            "_numpy": None, "_term_values": None,
+            # The engine's state at selection (design matrix, candidates); not saved.
+            "_fit": fit_state}
+        self.__dict__.update(values)
+
+    expression: sympy.Expr
+    raw_expression: sympy.Expr
+    inputs: tuple[str, ...]
+    target: str
+    terms: tuple[ModelTerm, ...]
+    constants: Mapping[str, float]
+    library: Mapping[str, Any]
+    metrics: Mapping[str, Any]
+    method: str
+    info: Mapping[str, Any]
+    uncertainty: Uncertainty
+    diagnostics: Diagnostics
+    verdict: Verdict
+    names: Mapping[str, str]
+    _fit: Any
+    _pareto: pd.DataFrame
+    _numpy: tuple[object, Callable[..., np.ndarray]] | None
+    _term_values: tuple[object, list[Callable[..., np.ndarray]]] | None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in ("_numpy", "_term_values"):  # caches of compiled functions
+            self.__dict__[name] = value
+            return
+        raise AttributeError(f"A Model cannot be changed ({name!r}); build a changed copy with "
+                             f"model.replace({name.lstrip('_')}=...).")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"A Model cannot be changed ({name!r}).")
+
+    @property
+    def pareto(self) -> pd.DataFrame:
+        return self._pareto.copy()
+
+    def replace(self, **changes: Any) -> Model:
+        """A copy with ``changes`` (any constructor argument); the fit state travels along.
+
+        Examples
+        --------
+        >>> import sympy
+        >>> x = sympy.Symbol("x")
+        >>> m = Model(expression=2 * x, raw_expression=2 * x, inputs=["x"], target="y",
+        ...           terms=[ModelTerm(term=x, coefficient=2.0, std_error=0.0)])
+        >>> m.replace(target="z")
+        Model(z = 2*x)
+        """
+        unknown = sorted(set(changes) - set(_FIELDS) - {"fit_state"})
+        if unknown:
+            raise TypeError(f"Model.replace got unknown field(s) {', '.join(unknown)}; "
+                            f"fields are: {', '.join(_FIELDS)}, fit_state.")
+        current: dict[str, Any] = {name: self.__dict__["_pareto" if name == "pareto" else name]
+                                   for name in _FIELDS}
+        return Model(**{**current, "fit_state": self._fit, **changes})
+
+    def updated(self, *, metrics: Mapping[str, Any] | None = None,
+                info: Mapping[str, Any] | None = None,
+                timings: Mapping[str, float] | None = None, **changes: Any) -> Model:
+        """:meth:`replace` with ``metrics``, ``info`` and ``info['timings']`` entries added
+        to (or overriding) the present ones rather than replacing them."""
+        new_info = {**self.info, **(info or {})}
+        if timings:
+            new_info["timings"] = {**(self.info.get("timings") or {}), **timings}
+        return self.replace(metrics={**self.metrics, **(metrics or {})}, info=new_info,
+                            **changes)
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
         # Compiled closures are rebuilt on demand; the fit state is not kept.
         state.update(_numpy=None, _term_values=None, _fit=None)
         return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
 
     # --- views ---------------------------------------------------------------
     @property
@@ -330,23 +458,23 @@ class Model:
         return {
             "format": FORMAT,
             "target": self.target,
-            "inputs": self.inputs,
+            "inputs": list(self.inputs),
             "expression": str(self.numeric_expression),
             "symbolic_expression": str(self.expression),
             "raw_expression": str(self.raw_expression),
             "latex": self.latex(),
-            "constants": self.constants,
+            "constants": thaw(self.constants),
             "method": self.method,
             "terms": [t.to_dict() for t in self.terms],
-            "verdict": self.verdict,
-            "names": self.names,
+            "verdict": self.verdict.to_dict(),
+            "names": thaw(self.names),
             "r2": self.metrics.get("r2"),
-            "metrics": self.metrics,
-            "uncertainty": self.uncertainty,
-            "diagnostics": self.diagnostics,
-            "pareto": json.loads(self.pareto.to_json(orient="records")),
-            "library": self.library,
-            "info": self.info,
+            "metrics": thaw(self.metrics),
+            "uncertainty": self.uncertainty.to_dict(),
+            "diagnostics": self.diagnostics.to_dict(),
+            "pareto": json.loads(self._pareto.to_json(orient="records")),
+            "library": thaw(self.library),
+            "info": thaw(self.info),
             "versions": _versions(),
         }
 

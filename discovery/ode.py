@@ -36,7 +36,7 @@ from basis_library.generators import angle_named
 from ._data import read_table
 from ._derivatives import check_method, derivatives, trusted_rows
 from .errors import DataError, ParseError
-from .model import Model
+from .model import Model, ModelTerm
 
 __all__ = ["FORMAT", "OdeModel", "discover_ode", "load_ode", "ode_library", "write_ode_report"]
 
@@ -764,7 +764,7 @@ def _weak_equation(table: tuple[np.ndarray, ...], library: Library, inputs: list
         kept = _above_resolution(A, b, resolution)
         if len(kept) < len(model.terms):
             model = fit([str(model.terms[i].term) for i in kept])
-        model.verdict = _at_resolution(model.verdict, resolution)
+        model = model.replace(verdict=_at_resolution(model.verdict, resolution))
     if n_bootstrap:
         model = _block_intervals(model, _term_columns(model.terms, frame, inner), b, run,
                                  n_bootstrap, confidence, random_state)
@@ -832,14 +832,11 @@ def _rewritten(model: Model, back: Mapping[sympy.Symbol, sympy.Expr], inputs: li
     verdict = dict(model.verdict)
     verdict["reasons"] = [re.sub(r"\bw\d+\b", lambda m: names.get(m.group(0), m.group(0)),
                                  str(r)) for r in verdict.get("reasons", [])]
-    out = Model(expression=model.expression.xreplace(table),
-                raw_expression=model.raw_expression.xreplace(table), inputs=inputs,
-                target=target, terms=terms, constants=model.constants,
-                library={**model.library, "weak": True}, metrics=model.metrics,
-                method=model.method, info={**model.info, "weak_form": True},
-                uncertainty=model.uncertainty, diagnostics=model.diagnostics,
-                verdict=verdict)
-    return out
+    # The engine's state is over the weak columns: it does not travel.
+    return model.updated(expression=model.expression.xreplace(table),
+                         raw_expression=model.raw_expression.xreplace(table), inputs=inputs,
+                         target=target, terms=terms, library={**model.library, "weak": True},
+                         info={"weak_form": True}, verdict=verdict, fit_state=None)
 
 
 def _control_function(controls: object, names: Sequence[str], times: np.ndarray
@@ -899,13 +896,13 @@ def _block_intervals(model: Model, A: np.ndarray, y: np.ndarray, run: np.ndarray
         index = np.minimum((picked[:, None] + np.arange(length)[None, :]).ravel()[:n], n - 1)
         samples[b] = np.linalg.lstsq(A[index], y[index], rcond=None)[0]
     low, high = np.percentile(samples, [50 * (1 - level), 50 * (1 + level)], axis=0)
-    model.terms = [replace(t, interval=(float(lo), float(hi)))
-                   for t, lo, hi in zip(model.terms, low, high)]
-    model.uncertainty = {**model.uncertainty, "level": level,
-                         "interval": f"moving-block bootstrap percentile ({n_resamples} "
-                                     f"resamples, blocks of {length} rows)",
-                         "n_resamples": n_resamples}
-    return model
+    return model.replace(
+        terms=[replace(t, interval=(float(lo), float(hi)))
+               for t, lo, hi in zip(model.terms, low, high)],
+        uncertainty={**model.uncertainty, "level": level,
+                     "interval": f"moving-block bootstrap percentile ({n_resamples} "
+                                 f"resamples, blocks of {length} rows)",
+                     "n_resamples": n_resamples})
 
 
 #: Relative RMS simulation error under which ``refine=None`` refits on trajectories.
@@ -1089,28 +1086,26 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
     at = 0
     for state in searched:
         model = system.equations[state]
-        terms = []
+        refitted: list[ModelTerm] = []
         for j, term in enumerate(model.terms):
             i = at + j
             if i in dropped:
                 continue
             closed = exprs[i] if not isinstance(exprs[i], sympy.Float) else None
-            terms.append(replace(term, coefficient=float(values[i]), std_error=float(se[i]),
-                                 closed_form=closed, consistent_with=None,
-                                 interval=(float(low[i]), float(high[i]))))
+            refitted.append(replace(term, coefficient=float(values[i]),
+                                    std_error=float(se[i]), closed_form=closed,
+                                    consistent_with=None,
+                                    interval=(float(low[i]), float(high[i]))))
         at += len(model.terms)
         expression = sympy.Add(*[(t.closed_form if t.closed_form is not None
-                                  else sympy.Float(t.coefficient, 15)) * t.term for t in terms])
-        equations[state] = Model(
-            expression=expression, raw_expression=model.raw_expression, inputs=model.inputs,
-            target=model.target, terms=terms, constants=model.constants, pareto=model.pareto,
-            library=model.library, metrics=model.metrics, method=model.method,
-            info={**model.info, "refit": "trajectories",
+                                  else sympy.Float(t.coefficient, 15)) * t.term for t in refitted])
+        equations[state] = model.updated(
+            expression=expression, terms=refitted,
+            info={"refit": "trajectories",
                   "dropped_by_refit": [str(model.terms[j].term) for j in range(len(model.terms))
                                        if at - len(model.terms) + j in dropped]},
             uncertainty={"level": level, "interval": "Student-t from the trajectory refit's "
-                         "Jacobian", "dof": dof},
-            diagnostics=model.diagnostics, verdict=model.verdict)
+                         "Jacobian", "dof": dof})
     final = residual(values)
     kept = [i for i in free if i < k]
     verdict = _trajectory_verdict(final, [len(run) * len(measured) for run in prepared],
@@ -1156,13 +1151,7 @@ def _trajectory_verdict(residual: np.ndarray, sizes: list[int], n_measured: int,
 def _with_verdict(model: Model, verdict: Mapping[str, Any]) -> Model:
     """``model`` with ``verdict`` in place of its own, the equation-error verdict kept
     in ``info``."""
-    return Model(expression=model.expression, raw_expression=model.raw_expression,
-                 inputs=model.inputs, target=model.target, terms=model.terms,
-                 constants=model.constants, pareto=model.pareto, library=model.library,
-                 metrics=model.metrics, method=model.method,
-                 info={**model.info, "equation_error_verdict": model.verdict},
-                 uncertainty=model.uncertainty, diagnostics=model.diagnostics,
-                 verdict=dict(verdict))
+    return model.updated(info={"equation_error_verdict": model.verdict}, verdict=verdict)
 
 
 def _noise_level(runs: list[pd.DataFrame], time: str, state: str) -> float:

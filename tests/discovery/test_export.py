@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import pickle
 
@@ -28,7 +29,7 @@ def test_json_round_trip(model, tmp_path, cannon):
     again = load(path)
     assert again.expression == model.expression
     assert again.constants == model.constants
-    assert again.inputs == ["v", "theta"]
+    assert again.inputs == ("v", "theta")
     assert [t.coefficient for t in again.terms] == [t.coefficient for t in model.terms]
     assert len(again.pareto) == len(model.pareto)
     # rtol=1e-12: the same formula evaluated twice.
@@ -72,6 +73,41 @@ def test_model_pickles(model, cannon):
     np.testing.assert_allclose(again.predict(cannon), model.predict(cannon), rtol=1e-12)
 
 
+def test_a_model_cannot_be_changed_and_replace_gives_a_changed_copy(model, cannon):
+    from discovery import Uncertainty, Verdict
+
+    with pytest.raises(AttributeError, match="model.replace"):
+        model.expression = model.raw_expression
+    with pytest.raises(TypeError, match="read-only"):
+        model.metrics["r2"] = 0.0
+    with pytest.raises(TypeError, match="read-only"):
+        model.info["timings"]["total"] = 0.0  # nested entries too
+    with pytest.raises(AttributeError):
+        model.terms.append(model.terms[0])  # a tuple
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        model.verdict.status = "law"
+    model.pareto.loc[0, "error"] = -1.0  # a copy: the model's front is untouched
+    assert (model.pareto["error"] >= 0).all()
+    # The typed parts read as attributes and as the dicts they replace.
+    assert isinstance(model.verdict, Verdict) and isinstance(model.uncertainty, Uncertainty)
+    assert model.verdict.status == model.verdict["status"] == "law"
+    assert dict(model.uncertainty)["level"] == model.uncertainty.level == 0.95
+    assert "reason" not in model.uncertainty and model.uncertainty.get("reason") is None
+    renamed = model.replace(target="range")
+    assert renamed.target == "range" and model.target == "s"
+    assert renamed.expression == model.expression and renamed._fit is model._fit
+    later = model.updated(metrics={"note": 1}, timings={"extra": 2.0})
+    assert later.metrics["note"] == 1 and later.metrics["r2"] == model.metrics["r2"]
+    assert later.info["timings"]["extra"] == 2.0 and "total" in later.info["timings"]
+    assert "note" not in model.metrics
+    with pytest.raises(TypeError, match="unknown field"):
+        model.replace(colour="red")
+    with pytest.raises(TypeError, match="Verdict has no field"):
+        model.replace(verdict={"status": "law", "colour": "red"})
+    # rtol=1e-12: the copy predicts with the same formula.
+    np.testing.assert_allclose(renamed.predict(cannon), model.predict(cannon), rtol=1e-12)
+
+
 def test_pareto_front_is_a_dataframe_with_the_chosen_model(model):
     front = model.pareto
     assert {"complexity", "error", "expression", "chosen"} <= set(front.columns)
@@ -84,7 +120,7 @@ def test_predict_takes_the_original_column_names_of_renamed_inputs():
     rng = np.random.default_rng(0)
     lam, d = rng.uniform(1, 2, 200), rng.uniform(5, 10, 200)
     model = discover({"lambda": lam, "my d": d, "y": lam / d}, target="y", device="cpu")
-    assert model.inputs == ["lambda_", "my_d"]  # identifiers inside the formula
+    assert model.inputs == ("lambda_", "my_d")  # identifiers inside the formula
     expected = lam / d
     np.testing.assert_allclose(model.predict({"lambda": lam, "my d": d}), expected, rtol=1e-9)
     np.testing.assert_allclose(model.predict({"lambda_": lam, "my_d": d}), expected, rtol=1e-9)

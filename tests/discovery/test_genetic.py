@@ -165,7 +165,7 @@ def test_from_pysr_with_data_polishes_and_checks(hall, cannon):
 
 def test_from_pysr_without_data_keeps_the_front(hall):
     model = from_pysr(hall)
-    assert model.method == "pysr" and model.inputs == ["theta", "v"]
+    assert model.method == "pysr" and model.inputs == ("theta", "v")
     assert model.pareto["chosen"].sum() == 1
 
 

@@ -151,7 +151,7 @@ def test_the_output_says_when_the_rows_cannot_identify_the_law(cannon, tmp_path,
     model = discover(frame, target="y", n_bootstrap=0)
     assert model.metrics["identifiability"], model.expression
     law = discover(cannon, target="s", constants={"g": 9.81}, n_bootstrap=0)
-    assert law.metrics["identifiability"] == []
+    assert law.metrics["identifiability"] == ()
     from discovery.cli import main
 
     frame.to_csv(tmp_path / "noise.csv", index=False)

@@ -140,7 +140,8 @@ def test_terms_that_a_half_of_the_rows_would_not_choose_make_an_approximation():
     from discovery._verdict import _stability
 
     model = _fit({"x": np.linspace(1, 3, 40), "y": np.linspace(1, 3, 40) ** 2}, n_bootstrap=0)
-    model.metrics["replication"] = {"replicated": False, "halves": [["x**2"], ["x**2", "x"]]}
+    model = model.updated(metrics={"replication": {"replicated": False,
+                                                   "halves": [["x**2"], ["x**2", "x"]]}})
     (reason,) = [r for r in _stability(model, 40, 1, exact=False, max_terms=12)
                  if "half" in r]
     assert "x**2 + x" in reason

@@ -29,7 +29,7 @@ def test_a_law_of_three_among_thirty_inputs():
     kept = model.metrics["screening"]["kept"]
     assert {"x3", "x7", "x12"} <= set(kept) and len(kept) <= 4
     # The model takes every input it was given, as fitted.
-    assert model.inputs == list(X)
+    assert model.inputs == tuple(X)
     assert np.allclose(model.predict(frame.drop(columns="y")), X["x3"] * X["x7"] / X["x12"])
 
 
