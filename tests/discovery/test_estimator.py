@@ -1,7 +1,13 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import (
+    check_dtype_object,
+    check_estimators_dtypes,
+    check_fit_idempotent,
+    check_readonly_memmap_input,
+    parametrize_with_checks,
+)
 
 from discovery import SparseSymbolicRegressor
 
@@ -9,12 +15,24 @@ from discovery import SparseSymbolicRegressor
 EXPECTED_FAILED: dict[str, str] = {}
 
 
-# About 50 fits: slow, so a quick local run (-m "not slow") leaves them out.
-@pytest.mark.slow
-@parametrize_with_checks([SparseSymbolicRegressor()],
+# Every check of the contract, on the estimator with a fixed library: the
+# contract is the estimator's (validation, attributes, fit/predict, pickling),
+# which the library does not change, and a fixed library fits in a second
+# where the auto search's routes take ten (~50 fits: 20 s against 3 minutes).
+@parametrize_with_checks([SparseSymbolicRegressor(basis="poly(degree=2)")],
                          expected_failed_checks=lambda est: EXPECTED_FAILED)
 def test_scikit_learn_contract(estimator, check):
     check(estimator)
+
+
+# The checks that feed the search unusual data (float32, integers, objects,
+# read-only memory maps) or ask it for the same answer twice, on the default
+# estimator: every route of the auto search sees that data.
+@pytest.mark.parametrize("check", [check_estimators_dtypes, check_dtype_object,
+                                   check_readonly_memmap_input, check_fit_idempotent],
+                         ids=lambda check: check.__name__)
+def test_the_auto_search_keeps_the_contract_on_unusual_data(check):
+    check("SparseSymbolicRegressor", SparseSymbolicRegressor())
 
 
 def test_dataframe_columns_name_the_formula():
