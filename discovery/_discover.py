@@ -51,6 +51,7 @@ from ._select import (
     VALIDATIONS,
 )
 from ._simplify import simplify_expression
+from ._sparse import SOLVERS
 from ._verdict import signal_test, verdict
 from .errors import FitError
 from .model import Model
@@ -61,7 +62,6 @@ log = logging.getLogger(__name__)
 
 #: The sparse engine, then every genetic backend of :data:`~discovery._backends.BACKENDS`.
 METHODS = ("sparse", *BACKENDS)
-SOLVERS = ("auto", "greedy", "lasso", "stlsq", "subset")
 
 
 def _library(basis: object, columns: Mapping[str, np.ndarray], inputs: list[str],

@@ -35,6 +35,7 @@ from basis_library.generators import angle_named
 
 from ._data import read_table
 from ._derivatives import check_method, derivatives, trusted_rows
+from ._frozen import freeze, thaw
 from .errors import DataError, ParseError
 from .model import Model, ModelTerm
 
@@ -120,6 +121,11 @@ class OdeModel:
     kinematics: Mapping[str, str] = field(default_factory=dict)
     time: str = "t"
     info: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Built once, like its Models: the mappings are read-only too.
+        for name in ("equations", "kinematics", "info"):
+            object.__setattr__(self, name, freeze(getattr(self, name)))
 
     # --- views ---------------------------------------------------------------
 
@@ -324,11 +330,11 @@ class OdeModel:
             "time": self.time,
             "states": list(self.states),
             "controls": list(self.controls),
-            "kinematics": dict(self.kinematics),
+            "kinematics": thaw(self.kinematics),
             "equations": {s: str(e) for s, e in rhs.items()},
             "verdicts": self.verdicts,
             "models": {s: m.to_dict() for s, m in self.equations.items()},
-            "info": dict(self.info),
+            "info": thaw(self.info),
         }
 
     def to_json(self) -> str:

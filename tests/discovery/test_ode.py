@@ -168,6 +168,11 @@ def test_save_and_load_round_trip(clean_lv: OdeModel, tmp_path) -> None:  # noqa
     np.testing.assert_allclose(loaded.simulate({"x": 2, "y": 1}, t)["x"],
                                clean_lv.simulate({"x": 2, "y": 1}, t)["x"])
     assert "\\dot{x}" in clean_lv.latex()
+    # Built once, like a Model: nothing in it can be changed afterwards.
+    with pytest.raises(TypeError, match="read-only"):
+        clean_lv.equations["x"] = clean_lv.equations["y"]  # type: ignore[index]
+    with pytest.raises(TypeError, match="read-only"):
+        clean_lv.info["order"] = 2  # type: ignore[index]
 
 
 def test_a_saved_system_is_parsed_never_evaluated(clean_lv: OdeModel,

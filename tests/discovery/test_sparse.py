@@ -59,3 +59,28 @@ def test_unavailable_cuda_is_a_clear_error():
         resolve_device("cuda")
     with pytest.raises(LibraryError, match="Unknown device 'tpu'"):
         resolve_device("tpu")
+
+
+def test_an_unknown_solver_is_a_clear_error_naming_the_choices():
+    from discovery._sparse import candidate_supports
+
+    X, y = _problem(3)
+    with pytest.raises(ValueError, match="Unknown solver 'lars'; expected one of: auto, greedy"):
+        candidate_supports(scale_columns(X)[0], y, solver="lars")
+
+
+def test_the_lasso_path_is_the_exact_one_and_stops_at_max_terms():
+    from sklearn.linear_model import lars_path
+
+    X, y = _problem(4)
+    Xs = scale_columns(X)[0]
+    supports = lasso_path(Xs, y, max_terms=3)
+    assert supports and all(len(s) <= 3 for s in supports)
+    # The active sets at the kinks of scikit-learn's full lasso path, in order.
+    _, _, coefs = lars_path(Xs.numpy(), y.numpy(), method="lasso")
+    exact = []
+    for column in coefs.T:
+        s = tuple(int(i) for i in np.flatnonzero(column))
+        if s and len(s) <= 3 and s not in exact:
+            exact.append(s)
+    assert supports == exact
