@@ -21,7 +21,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check basis_library discovery benchmarks tests
 	$(BIN)/mypy basis_library discovery benchmarks --ignore-missing-imports
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.library_scaling

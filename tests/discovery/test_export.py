@@ -86,7 +86,8 @@ def test_a_model_cannot_be_changed_and_replace_gives_a_changed_copy(model, canno
         model.terms.append(model.terms[0])  # a tuple
     with pytest.raises(dataclasses.FrozenInstanceError):
         model.verdict.status = "law"
-    model.pareto.loc[0, "error"] = -1.0  # a copy: the model's front is untouched
+    front = model.pareto
+    front.loc[0, "error"] = -1.0  # a copy: the model's front is untouched
     assert (model.pareto["error"] >= 0).all()
     # The typed parts read as attributes and as the dicts they replace.
     assert isinstance(model.verdict, Verdict) and isinstance(model.uncertainty, Uncertainty)
