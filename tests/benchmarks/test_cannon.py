@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from filelock import FileLock
 
 from discovery import cannon_data
 from discovery.cli import main
@@ -15,11 +16,20 @@ PROMISED = ["cannon.json", "cannon.csv", "cannon.md", "data.png", "predictions.p
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cannon")
-    code = main(["benchmark", "cannon", "--quick", "--device", "cpu", "--out", str(out),
-                 "--sizes", "30,100", "--repeats", "1"])
-    assert code == 0
+def run(tmp_path_factory, worker_id):
+    # The study (~35 s) runs once per test session: under pytest-xdist the
+    # workers share one folder of the session, and the first to take the lock
+    # runs it while the others wait and read its files (pytest-xdist's recipe
+    # for a fixture made once across workers).
+    shared = (tmp_path_factory.getbasetemp() if worker_id == "master"
+              else tmp_path_factory.getbasetemp().parent)
+    out = shared / "cannon-study"
+    with FileLock(str(out) + ".lock"):
+        if not (out / "done").exists():
+            code = main(["benchmark", "cannon", "--quick", "--device", "cpu", "--out", str(out),
+                         "--sizes", "30,100", "--repeats", "1"])
+            assert code == 0
+            (out / "done").write_text("")
     rows = json.loads((out / "cannon.json").read_text())["rows"]
     return out, {r["approach"]: r for r in rows}
 
