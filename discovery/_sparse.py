@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,9 +17,6 @@ import torch
 
 SCREEN_ABOVE = 1000
 SCREEN_KEEP = 500
-
-#: The solvers :func:`candidate_supports` knows; ``auto`` pools the other four.
-SOLVERS = ("auto", "greedy", "lasso", "stlsq", "subset")
 
 __all__ = ["scale_columns", "forward_path", "lasso_path", "lasso_solutions", "stlsq_path",
            "refit", "Refit", "candidate_supports", "SOLVERS"]
@@ -248,10 +245,91 @@ def refit(X: torch.Tensor, y: torch.Tensor, support: Sequence[int]) -> Refit:
     return Refit(tuple(support), coef_s / scale, std, rss, covariance)
 
 
+@dataclass
+class _Search:
+    """What each solver of :func:`candidate_supports` sees: the scaled design, the
+    target, the term limit, each column's expression size, and the supports the
+    solvers before it found (``pooled``: several solvers share the search)."""
+
+    Xs: torch.Tensor
+    y: torch.Tensor
+    max_terms: int
+    complexity: Sequence[int] | None
+    pooled: bool
+    found: list[tuple[int, ...]]
+    _keep: torch.Tensor | None = None
+
+    @property
+    def keep(self) -> torch.Tensor:
+        """The columns the L1 path and STLSQ see, fixed when first asked (after the
+        forward path): past SCREEN_ABOVE columns of a pooled search, the
+        SCREEN_KEEP most correlated with y plus every column the forward path
+        chose (which always sees all columns); otherwise all."""
+        if self._keep is None:
+            p = self.Xs.shape[1]
+            self._keep = torch.arange(p, device=self.Xs.device)
+            if p > SCREEN_ABOVE and self.pooled:
+                top = torch.topk((self.Xs.T @ self.y).abs(), SCREEN_KEEP).indices
+                chosen = torch.as_tensor(sorted({i for s in self.found for i in s}),
+                                         dtype=torch.long, device=self.Xs.device)
+                self._keep = torch.unique(torch.cat([top, chosen]))
+        return self._keep
+
+    def on_kept(self, supports: Iterable[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """Supports over the kept columns, as indices of every column."""
+        index = self.keep.cpu().tolist()
+        return [tuple(sorted(index[i] for i in s)) for s in supports]
+
+
+def _greedy(search: _Search) -> list[tuple[int, ...]]:
+    return forward_path(search.Xs, search.y, search.max_terms)
+
+
+def _lasso(search: _Search) -> list[tuple[int, ...]]:
+    return search.on_kept(lasso_path(search.Xs[:, search.keep], search.y,
+                                     max_terms=search.max_terms))
+
+
+def _stlsq(search: _Search) -> list[tuple[int, ...]]:
+    y_scale = float(torch.linalg.vector_norm(search.y)) / math.sqrt(search.Xs.shape[0])
+    thresholds = [y_scale * t for t in (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)]
+    return search.on_kept(s for s in stlsq_path(search.Xs[:, search.keep], search.y, thresholds)
+                          if len(s) <= search.max_terms)
+
+
+def _subset(search: _Search) -> list[tuple[int, ...]]:
+    from ._subset import SEARCH_COLUMNS, best_subsets
+
+    Xs, y, p = search.Xs, search.y, search.Xs.shape[1]
+    # The best-subset search sees every column of a narrow library, else the
+    # columns the other solvers chose and the most correlated ones.
+    starts = search.found if search.pooled else forward_path(Xs, y, search.max_terms)
+    columns_t = torch.arange(p, device=Xs.device)
+    if p > SEARCH_COLUMNS:
+        top = torch.topk((Xs.T @ y).abs(), SEARCH_COLUMNS).indices
+        chosen = torch.as_tensor(sorted({i for s in starts for i in s}), dtype=torch.long,
+                                 device=Xs.device)
+        columns_t = torch.unique(torch.cat([chosen, top]))[:SEARCH_COLUMNS + len(chosen)]
+    columns = columns_t.tolist()
+    where = {c: i for i, c in enumerate(columns)}
+    local = [tuple(where[i] for i in s) for s in starts if all(i in where for i in s)]
+    sizes = None if search.complexity is None else [search.complexity[i] for i in columns]
+    found = best_subsets(Xs[:, columns_t], y, search.max_terms, starts=local, complexity=sizes)
+    return [tuple(sorted(columns[i] for i in s)) for s in found]
+
+
+#: Each solver :func:`candidate_supports` knows, as the steps it runs in order;
+#: ``auto`` pools the other four, each step seeing the supports found before it.
+SOLVERS: dict[str, tuple[Callable[[_Search], list[tuple[int, ...]]], ...]] = {
+    "auto": (_greedy, _lasso, _stlsq, _subset),
+    "greedy": (_greedy,), "lasso": (_lasso,), "stlsq": (_stlsq,), "subset": (_subset,)}
+
+
 def candidate_supports(Xs: torch.Tensor, y: torch.Tensor, *, solver: str = "auto",
                        max_terms: int = 12,
                        complexity: Sequence[int] | None = None) -> list[tuple[int, ...]]:
-    """Distinct candidate supports from the chosen solver(s), smallest first.
+    """Distinct candidate supports from the chosen solver(s) of :data:`SOLVERS`,
+    smallest first.
 
     ``"auto"`` pools the forward path, the L1 path, STLSQ and the best-subset
     search (:func:`~discovery._subset.best_subsets`, started from the others'
@@ -260,46 +338,8 @@ def candidate_supports(Xs: torch.Tensor, y: torch.Tensor, *, solver: str = "auto
     if solver not in SOLVERS:
         raise ValueError(f"Unknown solver {solver!r}; expected one of: {', '.join(SOLVERS)}.")
     n, p = Xs.shape
-    max_terms = max(1, min(max_terms, n - 2, p))
-    supports: list[tuple[int, ...]] = []
-    if solver in ("auto", "greedy"):
-        supports += forward_path(Xs, y, max_terms)
-    # Past SCREEN_ABOVE columns, the L1 path and STLSQ see a screened subset:
-    # the SCREEN_KEEP columns most correlated with y, plus every column the
-    # forward path chose (which always sees all columns).
-    keep = torch.arange(p, device=Xs.device)
-    if p > SCREEN_ABOVE and solver == "auto":
-        top = torch.topk((Xs.T @ y).abs(), SCREEN_KEEP).indices
-        chosen = torch.as_tensor(sorted({i for s in supports for i in s}), dtype=torch.long,
-                                 device=Xs.device)
-        keep = torch.unique(torch.cat([top, chosen]))
-    Xk = Xs[:, keep]
-    mapped: list[tuple[int, ...]] = []
-    if solver in ("auto", "lasso"):
-        mapped += lasso_path(Xk, y, max_terms=max_terms)
-    if solver in ("auto", "stlsq"):
-        y_scale = float(torch.linalg.vector_norm(y)) / math.sqrt(n)
-        thresholds = [y_scale * t for t in (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)]
-        mapped += [s for s in stlsq_path(Xk, y, thresholds) if len(s) <= max_terms]
-    index = keep.cpu().tolist()
-    supports += [tuple(sorted(index[i] for i in s)) for s in mapped]
-    if solver in ("auto", "subset"):
-        from ._subset import SEARCH_COLUMNS, best_subsets
-
-        # The best-subset search sees every column of a narrow library, else the
-        # columns the other solvers chose and the most correlated ones.
-        starts = supports if solver == "auto" else forward_path(Xs, y, max_terms)
-        search = torch.arange(p, device=Xs.device)
-        if p > SEARCH_COLUMNS:
-            top = torch.topk((Xs.T @ y).abs(), SEARCH_COLUMNS).indices
-            chosen = torch.as_tensor(sorted({i for s in starts for i in s}), dtype=torch.long,
-                                     device=Xs.device)
-            search = torch.unique(torch.cat([chosen, top]))[:SEARCH_COLUMNS + len(chosen)]
-        columns = search.tolist()
-        where = {c: i for i, c in enumerate(columns)}
-        local = [tuple(where[i] for i in s) for s in starts if all(i in where for i in s)]
-        sizes = None if complexity is None else [complexity[i] for i in columns]
-        found = best_subsets(Xs[:, search], y, max_terms, starts=local, complexity=sizes)
-        supports += [tuple(sorted(columns[i] for i in s)) for s in found]
-    unique = sorted(set(supports), key=lambda s: (len(s), s))
-    return unique
+    search = _Search(Xs, y, max(1, min(max_terms, n - 2, p)), complexity,
+                     pooled=len(SOLVERS[solver]) > 1, found=[])
+    for step in SOLVERS[solver]:
+        search.found += step(search)
+    return sorted(set(search.found), key=lambda s: (len(s), s))
