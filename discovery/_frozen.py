@@ -95,7 +95,7 @@ class Record(Mapping[str, Any]):
         if isinstance(value, cls):
             return value
         value = dict(value or {})
-        names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        names = cls._names()
         unknown = sorted(set(value) - set(names))
         if unknown:
             raise TypeError(f"{cls.__name__} has no field(s) {', '.join(unknown)}; "
@@ -117,10 +117,6 @@ class Record(Mapping[str, Any]):
     @classmethod
     def _names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-
-    def replace(self: R, **changes: Any) -> R:
-        """A copy with ``changes``."""
-        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     def to_dict(self) -> dict[str, Any]:
         """The present fields as plain dicts and lists (JSON-ready)."""

@@ -257,27 +257,29 @@ class _Search:
     complexity: Sequence[int] | None
     pooled: bool
     found: list[tuple[int, ...]]
-    _keep: torch.Tensor | None = None
+    _kept: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @property
-    def keep(self) -> torch.Tensor:
-        """The columns the L1 path and STLSQ see, fixed when first asked (after the
-        forward path): past SCREEN_ABOVE columns of a pooled search, the
-        SCREEN_KEEP most correlated with y plus every column the forward path
-        chose (which always sees all columns); otherwise all."""
-        if self._keep is None:
+    def kept(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The columns the L1 path and STLSQ see (indices, and the design on them),
+        fixed when first asked (after the forward path): past SCREEN_ABOVE
+        columns of a pooled search, the SCREEN_KEEP most correlated with y plus
+        every column the forward path chose (which always sees all columns);
+        otherwise all."""
+        if self._kept is None:
             p = self.Xs.shape[1]
-            self._keep = torch.arange(p, device=self.Xs.device)
+            keep = torch.arange(p, device=self.Xs.device)
             if p > SCREEN_ABOVE and self.pooled:
                 top = torch.topk((self.Xs.T @ self.y).abs(), SCREEN_KEEP).indices
                 chosen = torch.as_tensor(sorted({i for s in self.found for i in s}),
                                          dtype=torch.long, device=self.Xs.device)
-                self._keep = torch.unique(torch.cat([top, chosen]))
-        return self._keep
+                keep = torch.unique(torch.cat([top, chosen]))
+            self._kept = (keep, self.Xs[:, keep])
+        return self._kept
 
     def on_kept(self, supports: Iterable[tuple[int, ...]]) -> list[tuple[int, ...]]:
         """Supports over the kept columns, as indices of every column."""
-        index = self.keep.cpu().tolist()
+        index = self.kept[0].cpu().tolist()
         return [tuple(sorted(index[i] for i in s)) for s in supports]
 
 
@@ -286,14 +288,13 @@ def _greedy(search: _Search) -> list[tuple[int, ...]]:
 
 
 def _lasso(search: _Search) -> list[tuple[int, ...]]:
-    return search.on_kept(lasso_path(search.Xs[:, search.keep], search.y,
-                                     max_terms=search.max_terms))
+    return search.on_kept(lasso_path(search.kept[1], search.y, max_terms=search.max_terms))
 
 
 def _stlsq(search: _Search) -> list[tuple[int, ...]]:
     y_scale = float(torch.linalg.vector_norm(search.y)) / math.sqrt(search.Xs.shape[0])
     thresholds = [y_scale * t for t in (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)]
-    return search.on_kept(s for s in stlsq_path(search.Xs[:, search.keep], search.y, thresholds)
+    return search.on_kept(s for s in stlsq_path(search.kept[1], search.y, thresholds)
                           if len(s) <= search.max_terms)
 
 
