@@ -8,7 +8,7 @@ is replicated on halves of the rows and its rivals within 2 of BIC are noted.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -269,11 +269,61 @@ def _transform_fit(name: str, dataset: Dataset, library: Library, design: Design
     rss = float(inner.metrics["mse_refit"]) * dataset.n  # type: ignore[arg-type]
     if tss <= 0 or 1 - rss / tss < 0.99:
         return None
-    inverted = _model_of(inverse(inner.expression), dataset, inner, f"fit of {name}, inverted",
-                         [t.to_dict() for t in inner.terms],
-                         f"it is a least-squares fit of {name}, inverted; the inner fit's terms "
-                         "are in info['inner_terms']")
+    expression, inner_terms = _refit_inverted(inverse, inner, dataset, settings.constants)
+    inverted = _model_of(expression, dataset, inner, f"fit of {name}, inverted", inner_terms,
+                         f"it is a fit of {name}, inverted and refined by least squares on "
+                         "y; its terms are in info['inner_terms']")
     return None if inverted is None else (inner, inverted)
+
+
+def _refit_inverted(inverse: Callable[[sympy.Expr], sympy.Expr], inner: Model, dataset: Dataset,
+                    named: Mapping[str, float]
+                    ) -> tuple[sympy.Expr, list[dict[str, object]]]:
+    """``inverse(Σ cⱼ φⱼ)`` with the inner fit's terms φⱼ, its coefficients refitted
+    on y, then snapped to closed forms only where honest; and the terms' records.
+
+    The weighted fit of g(y) is only the linearisation of least squares on y:
+    g(y + ε) is biased where the noise is not small against y (E[1/(y + ε)] ≠
+    1/y), and its standard errors are of the transformed scale, so a closed
+    form judged on them is judged on the wrong precision. Nonlinear least
+    squares of ``y − g⁻¹(Σ cⱼ φⱼ)`` from the inner coefficients is the
+    maximum-likelihood fit under noise on y; its Jacobian gives the standard
+    errors that :func:`snap_parameters` weighs (its look-elsewhere test and
+    likelihood-ratio test, as for a library fit). Where the refit fails the
+    inner fit is inverted as it is.
+    """
+    from ._nls import fit_parameters, snap_parameters, standard_errors
+    from ._rational import _columns
+
+    records = [t.to_dict() for t in inner.terms]
+    plain = inverse(inner.expression)
+    u = sympy.Symbol("u")
+    outer = sympy.lambdify(u, inverse(u), "numpy")
+    terms = [t.term for t in inner.terms]
+    Phi = _columns(terms, dataset)
+    y = dataset.y
+
+    def residual(c: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.asarray(outer(Phi @ c), dtype=float) - y
+
+    start = np.array([t.coefficient for t in inner.terms], dtype=float)
+    try:
+        if not np.all(np.isfinite(residual(start))):
+            return plain, records
+        coef, rss, J = fit_parameters(residual, start)
+    except (ValueError, np.linalg.LinAlgError):
+        return plain, records
+    if not (np.all(np.isfinite(coef)) and math.isfinite(rss)
+            and np.all(np.isfinite(residual(coef)))):
+        return plain, records
+    se = standard_errors(J, rss, dataset.n)
+    floor = EXACT_RSS * float(y @ y)
+    exprs, values, _ = snap_parameters(residual, coef, rss, se, named, floor, dataset.n)
+    for record, expr, value, error in zip(records, exprs, values, se):
+        record.update(coefficient=float(value), std_error=float(error),
+                      closed_form=None if isinstance(expr, sympy.Float) else str(expr))
+    return inverse(sympy.Add(*[e * t for e, t in zip(exprs, terms)])), records
 
 
 def _structure(model: Model) -> frozenset[str]:
@@ -308,9 +358,11 @@ def _replication(model: Model, library: Library, design: Design, dataset: Datase
         try:
             if strategy == "power law":
                 # The same law may come back spelled otherwise (c³/(v·sqrt(c²/v² − 1))
-                # is c²/sqrt(1 − v²/c²) for positive c, v): compared by values.
+                # is c²/sqrt(1 − v²/c²) for positive c, v): compared by values; and
+                # an inner scale left a decimal is estimated anew on each half.
                 shapes = [s for s, *_ in power_laws(half, random_state=settings.random_state)]
-                same = any(_proportional(s, model.terms[0].term, dataset) for s in shapes)
+                same = any(_proportional(s, model.terms[0].term, dataset)
+                           or _skeleton(s) == _skeleton(model.terms[0].term) for s in shapes)
                 halves.append(mine if same else frozenset(str(s) for s in shapes))
             elif strategy.startswith("library times "):
                 # Another factor may carry the same terms (G m₁m₂/(r₁r₂) · r₁ is G m₁m₂ · 1/r₂).
@@ -339,6 +391,12 @@ def _replication(model: Model, library: Library, design: Design, dataset: Datase
             halves.append(frozenset())
     return {"replicated": all(h == mine for h in halves),
             "halves": [sorted(h) for h in halves]}
+
+
+def _skeleton(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with every decimal constant replaced by one symbol: its shape."""
+    c = sympy.Symbol("_decimal_")
+    return expr.xreplace({f: c for f in expr.atoms(sympy.Float)})
 
 
 def _proportional(a: sympy.Expr, b: sympy.Expr, dataset: Dataset) -> bool:

@@ -455,6 +455,79 @@ def _snap(value: float, tolerance: float) -> Fraction | None:
     return fraction
 
 
+#: The largest |log| of an inner scale a shape may keep (e^±30 is no physical scale).
+_MAX_LOG_SCALE = 30.0
+#: Factor exponents tried by :func:`_profile_snap`.
+_PROFILE_EXPONENTS = (-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0)
+
+
+def _profile_snap(Z: np.ndarray, target: np.ndarray, coef: np.ndarray, free_rss: float,
+                  scaled: tuple, d: int, k: int) -> list[Fraction] | None:
+    """Rational exponents on the ridge of a factor law, by a likelihood-ratio test.
+
+    With an inner scale, a factor and the inputs' exponents can trade off
+    along a curved ridge of near-equal fit: ``M^a (exp(s·M) − 1)^b`` fits 1% noise as well at
+    (a, b, s) = (0.53, −1.53, 0.10) as at the law's (0, −1, 1/(2π)), so the
+    free fit stops anywhere on it and no exponent is near a rational; the
+    linearised standard errors do not see the ridge's length. So each factor
+    exponent is held in turn at the simple values nearest its estimate
+    (:data:`_PROFILE_EXPONENTS`, the profile likelihood), the others refitted
+    and snapped within three standard errors, and the snapped set kept where
+    the RSS, every exponent held, exceeds the free fit's by at most the 99%
+    quantile of χ² (one degree per exponent) in noise variances and is below
+    the fit without the factors by more than that; the best kept set is
+    returned, or None.
+    """
+    from scipy import stats
+
+    n_factors = k - 1 - d
+    nearest = [sorted(_PROFILE_EXPONENTS, key=lambda v: abs(v - a))[:3 if n_factors == 1 else 2]
+               for a in coef[1 + d:k]]
+    sigma2 = free_rss / max(len(target) - len(coef), 1)
+    limit = free_rss + float(stats.chi2.ppf(0.99, k - 1)) * sigma2
+    # The scaled factors must matter: the law without them (their exponents 0)
+    # must fit worse by more than the 99% quantile of χ² (their exponents and
+    # scales), else a flat factor rides on the ridge's end.
+    start = coef.copy()
+    hold = np.zeros(len(start), dtype=bool)
+    for j, *_ in scaled:
+        start[j] = 0.0
+        hold[j] = True
+    hold[k:] = True
+    plain = _original_scale_fit(Z, target, start, scaled, hold)
+    if plain is None:
+        return None
+    enough = plain[2] - float(stats.chi2.ppf(0.99, 2 * len(scaled))) * sigma2
+    best: tuple[float, list[Fraction]] | None = None
+    for values in itertools.product(*nearest):
+        start = coef.copy()
+        start[1 + d:k] = values
+        hold = np.zeros(len(start), dtype=bool)
+        hold[1 + d:k] = True
+        fitted = _original_scale_fit(Z, target, start, scaled, hold)
+        if fitted is None:
+            continue
+        held, covariance, held_rss = fitted
+        if held_rss > limit:
+            continue  # snapping the inputs' exponents too can only fit worse
+        # The free parameters are the intercept, the inputs' exponents, then the scales.
+        se = np.sqrt(np.clip(np.diag(covariance), 0, None))[1:1 + d]
+        inputs = [_snap(a, min(max(_MIN_SNAP_TOL, 3 * e), _MAX_SNAP_TOL))
+                  for a, e in zip(held[1:1 + d], se)]
+        if any(f is None for f in inputs):
+            continue
+        exponents = [*inputs, *(Fraction(v).limit_denominator(_MAX_DENOMINATOR) for v in values)]
+        start = held.copy()
+        start[1:k] = [float(f) for f in exponents]  # type: ignore[arg-type]
+        hold = np.zeros(len(start), dtype=bool)
+        hold[1:k] = True
+        snapped = _original_scale_fit(Z, target, start, scaled, hold)
+        if (snapped is not None and snapped[2] <= min(limit, enough)
+                and (best is None or snapped[2] < best[0])):
+            best = (snapped[2], exponents)  # type: ignore[assignment]
+    return None if best is None else best[1]
+
+
 def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ...],
                    factors: list[tuple[int, tuple[int, ...]]], Z: np.ndarray,
                    target: np.ndarray, scaled: tuple = ()) -> tuple[sympy.Expr, int] | None:
@@ -480,6 +553,7 @@ def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ..
     if not np.all(np.isfinite(coef)):
         return None
     scales: list[sympy.Expr] = [sympy.Integer(1)] * len(factors)
+    free_rss = math.nan
     if _fits_exactly(A, b):
         residual = b - A @ coef
         dof = max(len(b) - A.shape[1], 1)
@@ -490,16 +564,22 @@ def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ..
         refined = _original_scale_fit(Z, target, coef, scaled)
         if refined is None:
             return None
-        coef, covariance, _ = refined
+        coef, covariance, free_rss = refined
     k = A.shape[1]
     se = np.sqrt(np.clip(np.diag(covariance), 0, None))[:k]
     d = len(symbols)
-    if np.any(np.abs(coef[1 + d:k]) <= 3 * se[1 + d:]):
-        return None  # a factor whose exponent the data cannot tell from 0 is not in the law
-    snapped = [_snap(a, min(max(_MIN_SNAP_TOL, 3 * e), _MAX_SNAP_TOL))
-               for a, e in zip(coef[1:k], se[1:])]
+    # A factor whose exponent the data cannot tell from 0 is not in the law;
+    # but with an inner scale, the ridge (:func:`_profile_snap`) runs to b → 0.
+    zero = bool(np.any(np.abs(coef[1 + d:k]) <= 3 * se[1 + d:]))
+    snapped: list[Fraction | None] = [None] if zero else [
+        _snap(a, min(max(_MIN_SNAP_TOL, 3 * e), _MAX_SNAP_TOL)) for a, e in zip(coef[1:k], se[1:])]
     if any(f is None for f in snapped):
-        return None
+        if not scaled or not math.isfinite(free_rss):
+            return None
+        profiled = _profile_snap(Z, target, coef, free_rss, scaled, d, k)
+        if profiled is None:
+            return None
+        snapped = list(profiled)
     rational = [sympy.Rational(f.numerator, f.denominator) for f in snapped]  # type: ignore[union-attr]
     n_scales = 0
     if scaled:
@@ -521,6 +601,8 @@ def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ..
             u, se_u = coef[k + i], math.sqrt(max(covariance[at, at], 0.0))
             if abs(u) <= 3 * se_u or abs(u) < 1e-9:
                 continue
+            if not abs(u) < _MAX_LOG_SCALE:
+                return None  # a factor pushed to where it is flat or a step: no law
             value = math.exp(u)
             closed = recognise(value, value * se_u)
             scales[j - first] = closed.expr if closed is not None else sympy.Float(value, 6)

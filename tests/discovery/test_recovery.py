@@ -216,6 +216,47 @@ def test_constants_inside_a_factor_are_fitted_and_recognised(law):
     assert model.metrics["strategy"] == "power law"
 
 
+def test_an_inner_scale_on_a_ridge_is_found_under_noise():
+    # At 1% noise M^a·(exp(s·M) − 1)^b fits as well along a ridge of (a, b, s)
+    # as at the law's (0, −1, 1/(2π)): the profile over b finds the law's shape.
+    ranges, function, _ = INNER_SCALE_LAWS["Planck"]
+    rng = np.random.default_rng(4)
+    data = _uniform(rng, 1000, **ranges)
+    y = function(data)
+    data["y"] = y + 0.01 * np.sqrt(np.mean(y**2)) * rng.normal(size=y.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = discover(data, target="y", device="cpu", n_bootstrap=0)
+    assert model.metrics["strategy"] == "power law", model.expression
+    fitted = model.expression
+    h, w, T = (next(s for s in fitted.free_symbols if s.name == name) for name in "hwT")
+    # c/(exp(s·h·w/T) − 1), c and s decimals or closed forms
+    (inner,) = [a.args[0] for a in fitted.atoms(sympy.exp)]
+    scale = sympy.simplify(inner / (h * w / T))
+    assert scale.is_number and abs(float(scale) - 1 / (2 * np.pi)) < 0.03 / (2 * np.pi), fitted
+    amplitude = sympy.simplify(fitted * (sympy.exp(inner) - 1))
+    assert amplitude.is_number and abs(float(amplitude) - 1) < 0.03, fitted
+
+
+def test_a_transformed_target_is_refitted_on_y_under_noise():
+    # 1/(1/a + 1/b + 1/c) is linear in 1/y; the fit of 1/y is refined by least
+    # squares on y, whose standard errors cover the coefficients (1, 1, 1); a
+    # 1 is claimed only where the look-elsewhere test allows at that precision.
+    rng = np.random.default_rng(8)
+    data = _uniform(rng, 1000, a=(1, 5), b=(1, 5), c=(1, 5))
+    y = 1 / (1 / data["a"] + 1 / data["b"] + 1 / data["c"])
+    data["y"] = y + 0.01 * np.sqrt(np.mean(y**2)) * rng.normal(size=y.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = discover(data, target="y", device="cpu", n_bootstrap=0)
+    assert model.metrics["strategy"] == "fit of 1/y, inverted", model.expression
+    assert sorted(t["term"] for t in model.info["inner_terms"]) == ["1/a", "1/b", "1/c"]
+    for term in model.info["inner_terms"]:
+        assert 0 < term["std_error"] < 0.01, term
+        assert abs(term["coefficient"] - 1) < 4 * term["std_error"], term
+        assert term["closed_form"] in (None, "1"), term
+
+
 SEPARABLE_LAWS = {
     "gravity difference": ({"G": (1, 5), "m": (1, 5), "r1": (1, 5), "r2": (1, 5)},
                            lambda d: d["G"] * d["m"] * (1 / d["r2"] - 1 / d["r1"]),
@@ -336,3 +377,4 @@ def test_a_discrete_input_with_as_many_terms_as_values_is_not_a_law():
     assert len([t for t in model.terms if {str(s) for s in t.term.free_symbols} == {"n"}]) == 2
     assert any("any function of it would fit" in r for r in model.verdict["reasons"])
     assert model.verdict["status"] != "law"
+
