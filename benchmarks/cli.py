@@ -38,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--widths", help="scaling: input counts, at least 12 (default 15,30,100)")
     bench.add_argument("--parquet", action="store_true",
                        help="scaling: the rows cases read their data from a Parquet file")
+    bench.add_argument("--stream", action="store_true",
+                       help="scaling: the rows cases stream their Parquet file one row group "
+                            "at a time (implies --parquet)")
     bench.add_argument("--repeats", type=int, default=3, help="seeds per size (default 3)")
     bench.add_argument("--methods", default="sparse",
                        help="this project's methods to compare: sparse,operon,gplearn,pysr "
@@ -97,7 +100,8 @@ def _run(args: argparse.Namespace) -> int:
 
         records = run_scaling(sizes=_sizes(args.sizes) or ROWS,
                               widths=_sizes(args.widths, "--widths", 12) or WIDTHS,
-                              device=args.device, seed=args.seed, parquet=args.parquet)
+                              device=args.device, seed=args.seed,
+                              parquet=args.parquet or args.stream, stream=args.stream)
         print(scaling_summary(records))
         print("\nwrote " + ", ".join(str(p) for p in write_scaling(records, out)))
         return 0

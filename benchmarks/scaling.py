@@ -1,17 +1,19 @@
 """How the default fit's time and peak memory grow with rows and with inputs.
 
 Run: ``discover benchmark scaling [--device auto] [--sizes 10000,...] [--widths 10,30,100]
-[--parquet] [--out DIR]``
+[--parquet | --stream] [--out DIR]``
 
 - Rows: the cannon data (``discovery.cannon_data``) at each size, the default
   ``discover`` (intervals by the bootstrap included). With ``--parquet`` the
-  data are written to a Parquet file first and the fit reads the file (the
-  command-line path).
+  data are written to a Parquet file first (row groups of a million rows)
+  and the fit reads the file whole (the command-line path); with ``--stream``
+  it reads one row group at a time.
 - Inputs: ``y = x3·x7/x12`` with 1% noise on 2,000 rows of that many inputs,
   each uniform on [1, 5] (issue 16's wide case); the rest are irrelevant.
 
 Each case runs in its own process, so its peak memory is its own: the
-process's maximum resident set size (``ru_maxrss``), and on CUDA also torch's
+process's maximum resident set size (``ru_maxrss``; a Parquet case's file is
+written by a further process, so the peak is the fit's, reading included), and on CUDA also torch's
 peak allocation on the device. Times are wall seconds of ``discover`` after
 imports. Writes ``results.json``, ``summary.md`` and ``scaling.png``; compare
 times as ratios within one run on a shared machine.
@@ -20,17 +22,19 @@ times as ratios within one run on a shared machine.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import platform
 import resource
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from .feynman.runner import run_isolated
 
-__all__ = ["ROWS", "WIDTHS", "run_case", "run_scaling", "write_scaling"]
+__all__ = ["ROWS", "WIDTHS", "run_case", "run_scaling", "write_cannon", "write_scaling"]
 
 ROWS = (10_000, 100_000, 200_000, 1_000_000)
 WIDTHS = (15, 30, 100)
@@ -43,6 +47,13 @@ def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
+def write_cannon(n: int, seed: int, path: str) -> None:
+    """The cannon data of ``n`` shots as a Parquet file of row groups of a million rows."""
+    from discovery import cannon_data
+
+    cannon_data(n, random_state=seed).to_parquet(path, row_group_size=1_000_000)
+
+
 def run_case(job: dict[str, Any]) -> dict[str, Any]:
     """One case (in a child process): build the data, fit, measure."""
     import numpy as np
@@ -53,13 +64,16 @@ def run_case(job: dict[str, Any]) -> dict[str, Any]:
 
     seed = int(job["seed"])
     if job["kind"] == "rows":
-        data: Any = cannon_data(int(job["size"]), random_state=seed)
         target, truth, constants = "s", CANNON_TRUTH, {"g": 9.81}
         if job.get("parquet"):
-            path = Path(tempfile.mkdtemp()) / "cannon.parquet"
-            data.to_parquet(path)
-            del data
-            data = str(path)
+            # Written by another process, so this one's peak memory is the fit's
+            # alone (the rows never enter it whole when streamed).
+            data: Any = str(Path(tempfile.mkdtemp()) / "cannon.parquet")
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                pool.submit(write_cannon, int(job["size"]), seed, data).result()
+        else:
+            data = cannon_data(int(job["size"]), random_state=seed)
+        stream: bool | None = bool(job.get("stream")) if job.get("parquet") else None
     else:
         rng = np.random.default_rng(seed)
         n = 2000
@@ -68,11 +82,13 @@ def run_case(job: dict[str, Any]) -> dict[str, Any]:
         y = y + rng.normal(0, 0.01 * float(np.sqrt(np.mean(y**2))), n)
         data = pd.DataFrame({**columns, "y": y})
         target, truth, constants = "y", WIDE_TRUTH, {}
+        stream = None
     before = _peak_gb()
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     started = time.perf_counter()
-    model = discover(data, target=target, constants=constants, device=job["device"])
+    model = discover(data, target=target, constants=constants, device=job["device"],
+                     stream=stream)
     seconds = time.perf_counter() - started
     result = check(model, truth, constants=constants)
     screening = model.metrics.get("screening")
@@ -88,9 +104,14 @@ def run_case(job: dict[str, Any]) -> dict[str, Any]:
 
 def run_scaling(*, sizes: Sequence[int] = ROWS, widths: Sequence[int] = WIDTHS,
                 device: str = "auto", seed: int = 0, parquet: bool = False,
-                limit_s: float = 600.0) -> list[dict[str, Any]]:
-    """Every case, one child process each, in order; a case past ``limit_s`` is a timeout."""
-    jobs = ([{"kind": "rows", "size": n, "parquet": parquet} for n in sizes]
+                stream: bool = False, limit_s: float = 600.0) -> list[dict[str, Any]]:
+    """Every case, one child process each, in order; a case past ``limit_s`` is a timeout.
+
+    With ``parquet`` the rows cases read a Parquet file (of row groups of a
+    million rows), whole in memory, or one row group at a time with ``stream``.
+    """
+    jobs = ([{"kind": "rows", "size": n, "parquet": parquet or stream, "stream": stream}
+             for n in sizes]
             + [{"kind": "inputs", "size": d} for d in widths])
     records = []
     for job in jobs:
@@ -101,8 +122,15 @@ def run_scaling(*, sizes: Sequence[int] = ROWS, widths: Sequence[int] = WIDTHS,
     return records
 
 
+def _case(r: dict[str, Any]) -> str:
+    if r["kind"] != "rows":
+        return f"{r['size']:,} inputs"
+    how = " (Parquet, streamed)" if r.get("stream") else " (Parquet)" if r.get("parquet") else ""
+    return f"{r['size']:,} rows{how}"
+
+
 def _line(r: dict[str, Any]) -> str:
-    what = f"{r['size']:>9,} {'rows' if r['kind'] == 'rows' else 'inputs'}"
+    what = f"{_case(r):>30}"
     if r.get("status") != "ok":
         return f"{what}: {r.get('status')}"
     gpu = f", GPU peak {r['gpu_peak_gb']:.2f} GB" if r.get("gpu_peak_gb") is not None else ""
@@ -116,7 +144,7 @@ def summary(records: list[dict[str, Any]]) -> str:
             "|---|---:|---:|---:|---|---|---|")
     lines = [head]
     for r in records:
-        what = f"{r['size']:,} {'rows' if r['kind'] == 'rows' else 'inputs'}"
+        what = _case(r)
         if r.get("status") != "ok":
             lines.append(f"| {what} | {r.get('status')} | | | | | |")
             continue

@@ -27,7 +27,7 @@ from basis_library import (
 from ._assess import assess, constant_intervals
 from ._backends import BACKENDS, backend
 from ._data import Dataset, prepare
-from ._distributed import DaskParts
+from ._distributed import TableParts, streams
 from ._engine import (
     _closed_forms,
     _evaluate,
@@ -104,6 +104,7 @@ def discover(
     search_rows: int | None = SEARCH_ROWS,
     verbose: bool | None = None,
     dask: str | None = None,
+    stream: bool | None = None,
 ) -> Model:
     """Find the formula behind the data.
 
@@ -200,6 +201,14 @@ def discover(
         client receives only the search rows and, from the other rows, small
         matrices (:mod:`discovery._distributed`). Needs the ``dask`` and
         ``parquet`` extras.
+    stream
+        Read ``data`` (a path: CSV, a Parquet file, a folder of Parquet files)
+        one part at a time, never whole: a Parquet file's row groups, or a CSV
+        file first copied a million rows at a time into a temporary Parquet
+        file. Only the search rows and small matrices are held, so data larger
+        than memory can be fitted; formula and coefficients are the in-memory
+        fit's. ``None`` (default) streams a path larger than 1 GiB on disk.
+        Needs the ``parquet`` extra.
 
     Returns
     -------
@@ -267,7 +276,14 @@ def discover(
             raise FitError(f"dask= runs the sparse method; got method={method!r}.")
         if not isinstance(data, (str, Path)):
             raise FitError("dask= needs data as a path: a Parquet file or a folder of them.")
-        source = DaskParts.open(data, target, names, dask)
+        source = TableParts.open(data, target, names, dask)
+    elif streams(data, stream) and (method == "sparse" or stream):
+        if method != "sparse":
+            raise FitError(f"stream=True runs the sparse method; got method={method!r}.")
+        if not isinstance(data, (str, Path)):
+            raise FitError("stream= needs data as a path: a CSV or Parquet file, or a folder "
+                           "of Parquet files.")
+        source = TableParts.open(data, target, names)
     try:
         if source is None:
             dataset = prepare(data, target, names)

@@ -176,6 +176,10 @@ def build_parser() -> _Parser:
                      help="read DATA (a Parquet file or a folder of parts) on the Dask "
                           "cluster at ADDRESS (tcp://host:8786); only the search rows and "
                           "small matrices come back")
+    fit.add_argument("--stream", action="store_true", default=None,
+                     help="read DATA (CSV, a Parquet file or a folder of them) one part at a "
+                          "time, never whole, for data larger than memory (the default for "
+                          "data past 1 GiB on disk)")
     fit.add_argument("--quiet", action="store_true",
                      help="no progress bar (it shows only where stderr is a terminal)")
     fit.add_argument("--search-rows", type=int, default=SEARCH_ROWS, metavar="N",
@@ -466,7 +470,8 @@ def _fit(args: argparse.Namespace) -> int:
                      random_state=args.seed, time_limit=args.time_limit,
                      max_evaluations=args.max_evaluations, polish=not args.no_polish,
                      search_rows=args.search_rows or None,
-                     verbose=False if args.quiet else None, dask=args.dask)
+                     verbose=False if args.quiet else None, dask=args.dask,
+                     stream=args.stream)
     return _finish(model, args, constants)
 
 
