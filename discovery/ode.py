@@ -48,15 +48,20 @@ _DEGREE = ((3, 3), (6, 2))
 
 
 def ode_library(states: Sequence[str], controls: Sequence[str] = (), *,
-                norms: Sequence[Sequence[str]] = (), angles: Sequence[str] = ()) -> Library:
+                norms: Sequence[Sequence[str]] = (), angles: Sequence[str] = (),
+                one_signed: Sequence[str] = ()) -> Library:
     """The default library of right-hand sides.
 
     Monomials of the states and controls (degree 3 up to three variables, else 2
-    up to six, else 1); ``sin`` and ``cos`` of each state in ``angles`` and the
+    up to six, else 1); ``sin`` and ``cos`` of each state in ``angles``, the
     products of first harmonics of two of them (``sin(x)·cos(y)``: a coupling
-    ``sin(x − y)`` is a sum of two); and for each pair ``a, b`` within a group
-    of ``norms`` the terms ``sqrt(a² + b²)·a`` and ``sqrt(a² + b²)·b``
-    (quadratic drag of a velocity, ``−k|v|vₓ``; a central force's ``r·x``).
+    ``sin(x − y)`` is a sum of two) and of one with each other variable
+    (``v·sin θ``); for each variable in ``one_signed`` (one that keeps its sign,
+    away from 0, on the data) its reciprocal and the angles' harmonics over it
+    (``1/v``, ``cos θ/v``: a glider's ``θ' = v − cos θ/v``); and for each pair
+    ``a, b`` within a group of ``norms`` the terms ``sqrt(a² + b²)·a`` and
+    ``sqrt(a² + b²)·b`` (quadratic drag of a velocity, ``−k|v|vₓ``; a central
+    force's ``r·x``).
     :func:`discover_ode` takes as angles the states named like angles (or
     given as ``angles``) and, for a second-order system, the velocities and
     the positions as the norm groups; a first-order system has no norm terms
@@ -69,6 +74,8 @@ def ode_library(states: Sequence[str], controls: Sequence[str] = (), *,
     (True, True)
     >>> "sin(x)*cos(y)" in ode_library(["x", "y"], angles=["x", "y"]).names
     True
+    >>> "cos(theta)/v" in ode_library(["v", "theta"], angles=["theta"], one_signed=["v"]).names
+    True
     """
     names = [*states, *controls]
     degree = next((d for limit, d in _DEGREE if len(names) <= limit), 1)
@@ -79,6 +86,12 @@ def ode_library(states: Sequence[str], controls: Sequence[str] = (), *,
         for b in angles[i + 1:]:
             extra += [f(symbols[a]) * h(symbols[b]) for f in (sympy.sin, sympy.cos)
                       for h in (sympy.sin, sympy.cos)]
+    others = [n for n in names if n not in angles]
+    extra += [symbols[o] * f(symbols[a]) for a in angles for o in others
+              for f in (sympy.sin, sympy.cos)]
+    for o in (n for n in one_signed if n not in angles):
+        extra += [1 / symbols[o]] + [f(symbols[a]) / symbols[o] for a in angles
+                                     for f in (sympy.sin, sympy.cos)]
     for group in norms:
         group = list(group)
         for i, a in enumerate(group):
@@ -490,7 +503,8 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
         raise DataError(f"angles names {', '.join(unknown)}, which are not states; the "
                         f"states are {', '.join(states)}.")
     library = _library(basis, all_states, controls,
-                       [states, list(kinematics.values())] if kinematics else [], angles)
+                       [states, list(kinematics.values())] if kinematics else [], angles,
+                       _one_signed(runs, [*states, *controls]))
     if weak is None:
         weak = derivative == "auto"
     equations: dict[str, Model] = {}
@@ -568,10 +582,28 @@ def _with_velocities(run: pd.DataFrame, time: str, kinematics: Mapping[str, str]
     return out
 
 
+#: A variable is one-signed (its reciprocal a candidate) where its smallest
+#: magnitude on the data is at least this share of its largest.
+_ONE_SIGNED_FLOOR = 0.02
+
+
+def _one_signed(runs: Sequence[pd.DataFrame], names: Sequence[str]) -> list[str]:
+    """The measured variables that keep one sign on every row, away from 0."""
+    out = []
+    for name in names:
+        values = np.concatenate([run[name].to_numpy(dtype=float) for run in runs])
+        magnitude = np.abs(values)
+        if (np.all(values > 0) or np.all(values < 0)) and (
+                magnitude.min() >= _ONE_SIGNED_FLOOR * magnitude.max()):
+            out.append(name)
+    return out
+
+
 def _library(basis: Library | Sequence[str] | None, states: list[str], controls: list[str],
-             norms: Sequence[Sequence[str]], angles: Sequence[str]) -> Library:
+             norms: Sequence[Sequence[str]], angles: Sequence[str],
+             one_signed: Sequence[str] = ()) -> Library:
     if basis is None:
-        return ode_library(states, controls, norms=norms, angles=angles)
+        return ode_library(states, controls, norms=norms, angles=angles, one_signed=one_signed)
     if isinstance(basis, Library):
         return basis
     if isinstance(basis, str):

@@ -107,6 +107,30 @@ def test_noisy_lotka_volterra_is_recovered_by_the_weak_form() -> None:
     assert all(0.005 < e < 0.02 for e in errors.values())
 
 
+def test_a_glider_is_recovered_with_a_reciprocal_of_its_speed() -> None:
+    # Strogatz's glider: v' = −v²/20 − sin θ, θ' = v − cos θ/v. The speed keeps
+    # its sign, so 1/v and cos θ/v are candidates; 1% noise on 3 runs.
+    rng = np.random.default_rng(0)
+    t = np.arange(0, 5.0025, 0.005)
+    frames = []
+    for run in range(3):
+        path = solve_ivp(lambda _, z: [-z[0] ** 2 / 20 - np.sin(z[1]), z[0] - np.cos(z[1]) / z[0]],
+                         (0, t[-1]), [rng.uniform(1, 4), rng.uniform(-1, 1)], t_eval=t,
+                         method="LSODA", rtol=1e-10, atol=1e-10)
+        frames.append(pd.DataFrame({"run": run, "t": t, "v": path.y[0], "theta": path.y[1]}))
+    data = pd.concat(frames, ignore_index=True)
+    for c in ("v", "theta"):
+        data[c] += rng.normal(0, 0.01 * np.sqrt(np.mean(data[c] ** 2)), len(data))
+    system = discover_ode(data, time="t", states=["v", "theta"], trajectory="run",
+                          n_bootstrap=0)
+    rhs = system.rhs()
+    assert _terms(rhs["v"]) == {"v**2", "sin(theta)"}, rhs
+    assert _terms(rhs["theta"]) == {"v", "cos(theta)/v"}, rhs
+    assert "1/v" in ode_library(["v", "theta"], angles=["theta"], one_signed=["v"]).names
+    assert "1/theta" not in ode_library(["v", "theta"], angles=["theta"], one_signed=["theta"]
+                                        ).names  # an angle's own reciprocal is not a term
+
+
 def test_runs_are_never_differentiated_across_and_repeated_times_are_refused() -> None:
     data = _lotka_volterra()
     with pytest.raises(DataError, match="trajectory"):
