@@ -120,11 +120,29 @@ def generate(system: System, noise: float, seed: int, runs: int = 3) -> pd.DataF
     return data
 
 
+def _canonical(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` expanded in one spelling: trig expanded (sin(x − y) is
+    sin(x)cos(y) − cos(x)sin(y) in any library), tan and cot as sin/cos, and
+    every sinᵏ (k ≥ 2) as (1 − cos²)·sinᵏ⁻²: the same law, written with the
+    identity sin² + cos² = 1 either way, has the same terms."""
+    expr = sympy.expand_trig(expr)
+    expr = expr.replace(sympy.tan, lambda x: sympy.sin(x) / sympy.cos(x))
+    expr = expr.replace(sympy.cot, lambda x: sympy.cos(x) / sympy.sin(x))
+    expr = sympy.expand(expr)
+    def squared(e: sympy.Expr) -> bool:
+        return bool(e.is_Pow and isinstance(e.base, sympy.sin) and e.exp.is_Integer
+                    and e.exp >= 2)
+
+    while expr.find(squared):
+        expr = sympy.expand(expr.replace(squared, lambda e: (1 - sympy.cos(e.base.args[0]) ** 2)
+                                         * sympy.sin(e.base.args[0]) ** (e.exp - 2)))
+    return expr
+
+
 def _terms(expr: sympy.Expr) -> dict[sympy.Expr, float]:
-    """Additive terms of ``expr`` (expanded) with their coefficients."""
+    """Additive terms of ``expr`` (in :func:`_canonical` spelling) with their coefficients."""
     out: dict[sympy.Expr, float] = {}
-    # Trig expanded too: sin(x − y) is sin(x)cos(y) − cos(x)sin(y) in any library.
-    for part in sympy.Add.make_args(sympy.expand(sympy.expand_trig(expr))):
+    for part in sympy.Add.make_args(_canonical(expr)):
         coef, term = part.as_coeff_Mul()
         if term == 1 and coef == 0:
             continue

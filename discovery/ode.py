@@ -56,9 +56,11 @@ def ode_library(states: Sequence[str], controls: Sequence[str] = (), *,
     up to six, else 1); ``sin`` and ``cos`` of each state in ``angles``, the
     products of first harmonics of two of them (``sin(x)·cos(y)``: a coupling
     ``sin(x − y)`` is a sum of two) and of one with each other variable
-    (``v·sin θ``); for each variable in ``one_signed`` (one that keeps its sign,
-    away from 0, on the data) its reciprocal and the angles' harmonics over it
-    (``1/v``, ``cos θ/v``: a glider's ``θ' = v − cos θ/v``); and for each pair
+    (``v·sin θ``); for each variable in ``one_signed`` (one that keeps its
+    sign, away from 0, on the data) its reciprocal and the angles' harmonics
+    over it (``1/v``, ``cos θ/v``: a glider's ``θ' = v − cos θ/v``), and for an
+    angle's ``sin`` or ``cos`` there (``"sin(phi)"``) the same with the other
+    harmonic of that angle (``cot φ``, ``cos θ·cot φ``); and for each pair
     ``a, b`` within a group of ``norms`` the terms ``sqrt(a² + b²)·a`` and
     ``sqrt(a² + b²)·b`` (quadratic drag of a velocity, ``−k|v|vₓ``; a central
     force's ``r·x``).
@@ -86,12 +88,21 @@ def ode_library(states: Sequence[str], controls: Sequence[str] = (), *,
         for b in angles[i + 1:]:
             extra += [f(symbols[a]) * h(symbols[b]) for f in (sympy.sin, sympy.cos)
                       for h in (sympy.sin, sympy.cos)]
+    harmonics = (sympy.sin, sympy.cos)
     others = [n for n in names if n not in angles]
-    extra += [symbols[o] * f(symbols[a]) for a in angles for o in others
-              for f in (sympy.sin, sympy.cos)]
-    for o in (n for n in one_signed if n not in angles):
-        extra += [1 / symbols[o]] + [f(symbols[a]) / symbols[o] for a in angles
-                                     for f in (sympy.sin, sympy.cos)]
+    extra += [symbols[o] * f(symbols[a]) for a in angles for o in others for f in harmonics]
+    for name in one_signed:
+        u = sympy.sympify(name, locals=symbols)
+        if u in (symbols[n] for n in others):
+            extra += [1 / u] + [f(symbols[a]) / u for a in angles for f in harmonics]
+        elif isinstance(u, (sympy.sin, sympy.cos)) and str(u.args[0]) in angles:
+            # cot, csc and their products with another angle's harmonics
+            # (a shear flow's cos θ·cot φ)
+            a = u.args[0]
+            other = sympy.cos(a) if isinstance(u, sympy.sin) else sympy.sin(a)
+            extra += [1 / u, other / u] + [h(symbols[b]) * q / u for b in angles
+                                           if symbols[b] != a for h in harmonics
+                                           for q in (1, other)]
     for group in norms:
         group = list(group)
         for i, a in enumerate(group):
@@ -504,7 +515,7 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
                         f"states are {', '.join(states)}.")
     library = _library(basis, all_states, controls,
                        [states, list(kinematics.values())] if kinematics else [], angles,
-                       _one_signed(runs, [*states, *controls]))
+                       _one_signed(runs, [*states, *controls], angles))
     if weak is None:
         weak = derivative == "auto"
     equations: dict[str, Model] = {}
@@ -587,11 +598,18 @@ def _with_velocities(run: pd.DataFrame, time: str, kinematics: Mapping[str, str]
 _ONE_SIGNED_FLOOR = 0.02
 
 
-def _one_signed(runs: Sequence[pd.DataFrame], names: Sequence[str]) -> list[str]:
-    """The measured variables that keep one sign on every row, away from 0."""
+def _one_signed(runs: Sequence[pd.DataFrame], names: Sequence[str],
+                angles: Sequence[str] = ()) -> list[str]:
+    """The measured variables, and the sin and cos of the ``angles``, that keep
+    one sign on every row, away from 0 (:func:`ode_library`'s ``one_signed``)."""
     out = []
-    for name in names:
-        values = np.concatenate([run[name].to_numpy(dtype=float) for run in runs])
+    for name in [*names, *(f"{f}({a})" for a in angles for f in ("sin", "cos"))]:
+        if name in names:
+            values = np.concatenate([run[name].to_numpy(dtype=float) for run in runs])
+        else:
+            f, a = name[:3], name[4:-1]
+            values = getattr(np, f)(np.concatenate([run[a].to_numpy(dtype=float)
+                                                    for run in runs]))
         magnitude = np.abs(values)
         if (np.all(values > 0) or np.all(values < 0)) and (
                 magnitude.min() >= _ONE_SIGNED_FLOOR * magnitude.max()):

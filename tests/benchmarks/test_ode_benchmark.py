@@ -24,6 +24,18 @@ def test_scoring_wants_exactly_the_true_terms() -> None:
     assert not score(extra, lv)[0]
 
 
+def test_scoring_reads_a_law_the_same_in_either_trig_spelling() -> None:
+    # cos θ/tan φ is cos θ·cos φ/sin φ, and (cos²φ + sin²φ/10)·sin θ is
+    # (9/10)cos²φ·sin θ + sin θ/10 (sin² = 1 − cos²); sin θ alone is not the law.
+    shear = _system("shear flow")
+    theta, phi = sympy.symbols("theta phi")
+    same = {"theta": sympy.cos(phi) * sympy.cos(theta) / sympy.sin(phi),
+            "phi": 0.9 * sympy.sin(theta) * sympy.cos(phi) ** 2 + 0.1 * sympy.sin(theta)}
+    recovered, error = score(same, shear)
+    assert recovered and error == pytest.approx(0.0, abs=1e-12)
+    assert not score({**same, "phi": 1.0 * sympy.sin(theta)}, shear)[0]
+
+
 def test_every_system_simulates_with_noise() -> None:
     for system in SYSTEMS:
         data = generate(system, 0.01, seed=0, runs=1)

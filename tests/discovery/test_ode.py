@@ -129,6 +129,9 @@ def test_a_glider_is_recovered_with_a_reciprocal_of_its_speed() -> None:
     assert "1/v" in ode_library(["v", "theta"], angles=["theta"], one_signed=["v"]).names
     assert "1/theta" not in ode_library(["v", "theta"], angles=["theta"], one_signed=["theta"]
                                         ).names  # an angle's own reciprocal is not a term
+    # An angle whose sine keeps its sign: cot and csc, alone and with another angle's harmonics.
+    names = ode_library(["theta", "phi"], angles=["theta", "phi"], one_signed=["sin(phi)"]).names
+    assert {"cos(phi)/sin(phi)", "1/sin(phi)", "cos(phi)*cos(theta)/sin(phi)"} <= set(names)
 
 
 def test_runs_are_never_differentiated_across_and_repeated_times_are_refused() -> None:

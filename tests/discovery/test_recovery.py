@@ -63,6 +63,18 @@ def _uniform(rng, n, **ranges):
     return {k: rng.uniform(lo, hi, n) for k, (lo, hi) in ranges.items()}
 
 
+def _fit_with_noise(ranges, function, seed, noise=0.01, n=1000):
+    """The default fit (no bootstrap) of ``function`` on ``n`` uniform rows, noise
+    of ``noise`` times the RMS of y."""
+    rng = np.random.default_rng(seed)
+    data = _uniform(rng, n, **ranges)
+    y = function(data)
+    data["y"] = y + noise * np.sqrt(np.mean(y**2)) * rng.normal(size=y.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return discover(data, target="y", device="cpu", n_bootstrap=0)
+
+
 LAWS = {
     # name: (ranges, function, truth, constants, basis)
     "power law, fractional exponent": (
@@ -220,13 +232,7 @@ def test_an_inner_scale_on_a_ridge_is_found_under_noise():
     # At 1% noise M^a·(exp(s·M) − 1)^b fits as well along a ridge of (a, b, s)
     # as at the law's (0, −1, 1/(2π)): the profile over b finds the law's shape.
     ranges, function, _ = INNER_SCALE_LAWS["Planck"]
-    rng = np.random.default_rng(4)
-    data = _uniform(rng, 1000, **ranges)
-    y = function(data)
-    data["y"] = y + 0.01 * np.sqrt(np.mean(y**2)) * rng.normal(size=y.size)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        model = discover(data, target="y", device="cpu", n_bootstrap=0)
+    model = _fit_with_noise(ranges, function, seed=4)
     assert model.metrics["strategy"] == "power law", model.expression
     fitted = model.expression
     h, w, T = (next(s for s in fitted.free_symbols if s.name == name) for name in "hwT")
@@ -242,13 +248,8 @@ def test_a_transformed_target_is_refitted_on_y_under_noise():
     # 1/(1/a + 1/b + 1/c) is linear in 1/y; the fit of 1/y is refined by least
     # squares on y, whose standard errors cover the coefficients (1, 1, 1); a
     # 1 is claimed only where the look-elsewhere test allows at that precision.
-    rng = np.random.default_rng(8)
-    data = _uniform(rng, 1000, a=(1, 5), b=(1, 5), c=(1, 5))
-    y = 1 / (1 / data["a"] + 1 / data["b"] + 1 / data["c"])
-    data["y"] = y + 0.01 * np.sqrt(np.mean(y**2)) * rng.normal(size=y.size)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        model = discover(data, target="y", device="cpu", n_bootstrap=0)
+    model = _fit_with_noise({"a": (1, 5), "b": (1, 5), "c": (1, 5)},
+                            lambda d: 1 / (1 / d["a"] + 1 / d["b"] + 1 / d["c"]), seed=8)
     assert model.metrics["strategy"] == "fit of 1/y, inverted", model.expression
     assert sorted(t["term"] for t in model.info["inner_terms"]) == ["1/a", "1/b", "1/c"]
     for term in model.info["inner_terms"]:
@@ -273,13 +274,7 @@ SEPARABLE_LAWS = {
 @pytest.mark.parametrize("law", list(SEPARABLE_LAWS))
 def test_a_factor_common_to_every_term_is_found_under_noise(law):
     ranges, function, truth = SEPARABLE_LAWS[law]
-    rng = np.random.default_rng(5)
-    data = _uniform(rng, 1000, **ranges)
-    y = function(data)
-    data["y"] = y + 0.01 * np.sqrt(np.mean(y**2)) * rng.normal(size=y.size)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        model = discover(data, target="y", device="cpu", n_bootstrap=0)
+    model = _fit_with_noise(ranges, function, seed=5)
     assert check(model, truth, significant=3, positive=list(ranges)).symbolic, \
         f"{law}: got {model.expression}"
     assert model.metrics["strategy"].startswith("library times")
