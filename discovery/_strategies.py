@@ -498,6 +498,8 @@ def _profile_snap(Z: np.ndarray, target: np.ndarray, coef: np.ndarray, free_rss:
     if plain is None:
         return None
     enough = plain[2] - float(stats.chi2.ppf(0.99, 2 * len(scaled))) * sigma2
+    if free_rss > enough:
+        return None  # not even the free fit needs the factors; a snapped one cannot
     best: tuple[float, list[Fraction]] | None = None
     for values in itertools.product(*nearest):
         start = coef.copy()
