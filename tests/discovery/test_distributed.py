@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from same_fit import assert_same_fit
 
 from discovery import discover
 from discovery.cli import main
@@ -36,15 +37,8 @@ def test_dask_gives_the_in_memory_formula_and_coefficients(parts, cluster):
     options = dict(target="s", constants={"g": 9.81}, search_rows=1000, n_bootstrap=0)
     memory = discover(parts, **options)
     spread = discover(parts, dask=cluster, **options)
-    assert str(spread.expression) == str(memory.expression) == "v**2*sin(2*theta)/g"
-    assert spread.info["rows"] == memory.info["rows"]
+    assert_same_fit(spread, memory)
     assert memory.info["rows"]["estimate"] == 3000 - 2 - 1000
-    np.testing.assert_allclose([t.coefficient for t in spread.terms],
-                               [t.coefficient for t in memory.terms], rtol=1e-10, atol=0)
-    np.testing.assert_allclose([t.std_error for t in spread.terms],
-                               [t.std_error for t in memory.terms], rtol=1e-8)
-    assert spread.metrics["r2"] == pytest.approx(memory.metrics["r2"], abs=1e-10)
-    assert spread.metrics["rows_dropped"] == memory.metrics["rows_dropped"] == 2
 
 
 def test_the_cli_reads_parts_on_the_cluster(capsys, parts, cluster):

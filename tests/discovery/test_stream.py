@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from same_fit import assert_same_fit
 
 from discovery import discover
 from discovery._distributed import TableParts, streams
@@ -34,17 +35,6 @@ def shots(tmp_path_factory):
     return folder
 
 
-def _same(streamed, memory):
-    assert str(streamed.expression) == str(memory.expression) == "v**2*sin(2*theta)/g"
-    assert streamed.info["rows"] == memory.info["rows"]
-    np.testing.assert_allclose([t.coefficient for t in streamed.terms],
-                               [t.coefficient for t in memory.terms], rtol=1e-10, atol=0)
-    np.testing.assert_allclose([t.std_error for t in streamed.terms],
-                               [t.std_error for t in memory.terms], rtol=1e-8)
-    assert streamed.metrics["r2"] == pytest.approx(memory.metrics["r2"], abs=1e-10)
-    assert streamed.metrics["rows_dropped"] == memory.metrics["rows_dropped"] == 2
-
-
 @pytest.fixture(scope="module")
 def memory(shots):
     model = discover(shots / "shots.parquet", **OPTIONS, stream=False)
@@ -54,7 +44,7 @@ def memory(shots):
 
 def test_a_csv_read_in_parts_gives_the_in_memory_fit(shots, memory):
     # The CSV is copied into row groups, then read as a Parquet file's are.
-    _same(discover(shots / "shots.csv", **OPTIONS, stream=True), memory)
+    assert_same_fit(discover(shots / "shots.csv", **OPTIONS, stream=True), memory)
 
 
 def test_a_parquet_file_is_read_by_its_row_groups(shots):
