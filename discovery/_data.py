@@ -6,7 +6,8 @@ import difflib
 import keyword
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,8 +72,15 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if len(parts) == 1:
             return pd.read_parquet(parts[0])
         return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    try:
+    with csv_errors(path):
         return pd.read_csv(path)
+
+
+@contextmanager
+def csv_errors(path: Path) -> Iterator[None]:
+    """pandas' errors reading the CSV file ``path`` as :class:`DataError` saying what is wrong."""
+    try:
+        yield
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"The data file {str(path)!r} is empty.") from exc
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:

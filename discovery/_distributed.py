@@ -38,7 +38,7 @@ import pandas as pd
 import sympy
 import torch
 
-from ._data import Dataset, parquet_parts, prepare
+from ._data import Dataset, csv_errors, parquet_parts, prepare
 from ._engine import fit_metrics
 from ._optional import optional_import
 from ._rows import Factors, RowSplit, part_factors, search_order
@@ -148,23 +148,19 @@ def _csv_as_parquet(path: Path, folder: Path, rows: int) -> Path:
     writer = None
     done = 0
     try:
-        for chunk in pd.read_csv(path, chunksize=rows):
-            chunk = chunk.astype({c: float for c in chunk.columns
-                                  if pd.api.types.is_numeric_dtype(chunk[c])})
-            table = pa.Table.from_pandas(chunk, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(out, table.schema)
-            try:
-                writer.write_table(table.cast(writer.schema))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
-                raise DataError(f"The data file {str(path)!r} changes its column types after "
-                                f"row {done:,}: {exc}") from exc
-            done += len(chunk)
-    except pd.errors.EmptyDataError as exc:
-        raise DataError(f"The data file {str(path)!r} is empty.") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"The data file {str(path)!r} is not valid CSV: {first}.") from exc
+        with csv_errors(path):
+            for chunk in pd.read_csv(path, chunksize=rows):
+                chunk = chunk.astype({c: float for c in chunk.columns
+                                      if pd.api.types.is_numeric_dtype(chunk[c])})
+                table = pa.Table.from_pandas(chunk, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(out, table.schema)
+                try:
+                    writer.write_table(table.cast(writer.schema))
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+                    raise DataError(f"The data file {str(path)!r} changes its column types "
+                                    f"after row {done:,}: {exc}") from exc
+                done += len(chunk)
     finally:
         if writer is not None:
             writer.close()
