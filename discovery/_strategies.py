@@ -455,6 +455,14 @@ def _snap(value: float, tolerance: float) -> Fraction | None:
     return fraction
 
 
+def _held_fit(Z: np.ndarray, target: np.ndarray, start: np.ndarray, scaled: tuple,
+              held: slice | list[int]) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """:func:`_original_scale_fit` from ``start`` with the parameters at ``held`` held there."""
+    hold = np.zeros(len(start), dtype=bool)
+    hold[held] = True
+    return _original_scale_fit(Z, target, start, scaled, hold)
+
+
 #: The largest |log| of an inner scale a shape may keep (e^±30 is no physical scale).
 _MAX_LOG_SCALE = 30.0
 #: Factor exponents tried by :func:`_profile_snap`.
@@ -489,12 +497,9 @@ def _profile_snap(Z: np.ndarray, target: np.ndarray, coef: np.ndarray, free_rss:
     # must fit worse by more than the 99% quantile of χ² (their exponents and
     # scales), else a flat factor rides on the ridge's end.
     start = coef.copy()
-    hold = np.zeros(len(start), dtype=bool)
-    for j, *_ in scaled:
-        start[j] = 0.0
-        hold[j] = True
-    hold[k:] = True
-    plain = _original_scale_fit(Z, target, start, scaled, hold)
+    factors = [j for j, *_ in scaled]
+    start[factors] = 0.0
+    plain = _held_fit(Z, target, start, scaled, [*factors, *range(k, len(start))])
     if plain is None:
         return None
     enough = plain[2] - float(stats.chi2.ppf(0.99, 2 * len(scaled))) * sigma2
@@ -504,9 +509,7 @@ def _profile_snap(Z: np.ndarray, target: np.ndarray, coef: np.ndarray, free_rss:
     for values in itertools.product(*nearest):
         start = coef.copy()
         start[1 + d:k] = values
-        hold = np.zeros(len(start), dtype=bool)
-        hold[1 + d:k] = True
-        fitted = _original_scale_fit(Z, target, start, scaled, hold)
+        fitted = _held_fit(Z, target, start, scaled, slice(1 + d, k))
         if fitted is None:
             continue
         held, covariance, held_rss = fitted
@@ -521,9 +524,7 @@ def _profile_snap(Z: np.ndarray, target: np.ndarray, coef: np.ndarray, free_rss:
         exponents = [*inputs, *(Fraction(v).limit_denominator(_MAX_DENOMINATOR) for v in values)]
         start = held.copy()
         start[1:k] = [float(f) for f in exponents]  # type: ignore[arg-type]
-        hold = np.zeros(len(start), dtype=bool)
-        hold[1:k] = True
-        snapped = _original_scale_fit(Z, target, start, scaled, hold)
+        snapped = _held_fit(Z, target, start, scaled, slice(1, k))
         if (snapped is not None and snapped[2] <= min(limit, enough)
                 and (best is None or snapped[2] < best[0])):
             best = (snapped[2], exponents)  # type: ignore[assignment]
@@ -591,9 +592,7 @@ def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ..
         # where the catalogue recognises one honestly, or a decimal.
         start = coef.copy()
         start[1:k] = [float(r) for r in rational]
-        hold = np.zeros(len(start), dtype=bool)
-        hold[1:k] = True
-        again = _original_scale_fit(Z, target, start, scaled, hold)
+        again = _held_fit(Z, target, start, scaled, slice(1, k))
         if again is None:
             return None
         coef, covariance, _ = again
