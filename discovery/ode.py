@@ -83,12 +83,11 @@ def ode_library(states: Sequence[str], controls: Sequence[str] = (), *,
     degree = next((d for limit, d in _DEGREE if len(names) <= limit), 1)
     library = monomials(names, degree)
     symbols = dict(zip(names, as_symbols(names)))
-    extra: list[sympy.Expr] = [f(symbols[a]) for a in angles for f in (sympy.sin, sympy.cos)]
+    harmonics = (sympy.sin, sympy.cos)
+    extra: list[sympy.Expr] = [f(symbols[a]) for a in angles for f in harmonics]
     for i, a in enumerate(angles):
         for b in angles[i + 1:]:
-            extra += [f(symbols[a]) * h(symbols[b]) for f in (sympy.sin, sympy.cos)
-                      for h in (sympy.sin, sympy.cos)]
-    harmonics = (sympy.sin, sympy.cos)
+            extra += [f(symbols[a]) * h(symbols[b]) for f in harmonics for h in harmonics]
     others = [n for n in names if n not in angles]
     extra += [symbols[o] * f(symbols[a]) for a in angles for o in others for f in harmonics]
     for name in one_signed:
@@ -602,14 +601,12 @@ def _one_signed(runs: Sequence[pd.DataFrame], names: Sequence[str],
                 angles: Sequence[str] = ()) -> list[str]:
     """The measured variables, and the sin and cos of the ``angles``, that keep
     one sign on every row, away from 0 (:func:`ode_library`'s ``one_signed``)."""
+    column = {n: np.concatenate([run[n].to_numpy(dtype=float) for run in runs])
+              for n in {*names, *angles}}
+    candidates = [(n, column[n]) for n in names] + [
+        (f"{f}({a})", getattr(np, f)(column[a])) for a in angles for f in ("sin", "cos")]
     out = []
-    for name in [*names, *(f"{f}({a})" for a in angles for f in ("sin", "cos"))]:
-        if name in names:
-            values = np.concatenate([run[name].to_numpy(dtype=float) for run in runs])
-        else:
-            f, a = name[:3], name[4:-1]
-            values = getattr(np, f)(np.concatenate([run[a].to_numpy(dtype=float)
-                                                    for run in runs]))
+    for name, values in candidates:
         magnitude = np.abs(values)
         if (np.all(values > 0) or np.all(values < 0)) and (
                 magnitude.min() >= _ONE_SIGNED_FLOOR * magnitude.max()):
