@@ -422,7 +422,34 @@ def _best_addition(A: np.ndarray, b: np.ndarray, F: np.ndarray) -> int | None:
     if F.shape[1] == 0:
         return None
     gain = _single_gains(A, b, F)[2]
-    return int(np.argmax(gain)) if np.isfinite(gain).any() else None
+    if not np.isfinite(gain).any():
+        return None
+    tied = np.flatnonzero(gain >= np.max(gain) - _TIE * abs(np.max(gain)))
+    return _simplest(A, b, F, [[int(j)] for j in tied])[0]
+
+
+#: Gains equal to this relative precision are ties: ``1 − v²/c²`` and ``c²/v² − 1``
+#: differ by a power law, so they fit equally, and which one rounding puts first
+#: changes between machines.
+_TIE = 1e-9
+
+
+def _simplest(A: np.ndarray, b: np.ndarray, F: np.ndarray, options: list[list[int]]
+              ) -> list[int]:
+    """The factor set among equally good ``options`` whose fit has the smallest exponents.
+
+    ``m₀/sqrt(1 − v²/c²)`` and ``c·m₀/(v·sqrt(c²/v² − 1))`` are the same law; the
+    one with the smaller exponents (sum of |aᵢ| and |bₖ|, intercept aside) is
+    the one a physicist writes, on every machine.
+    """
+    if len(options) == 1:
+        return options[0]
+
+    def size(columns: list[int]) -> float:
+        coef = np.linalg.lstsq(np.column_stack([A, F[:, columns]]), b, rcond=None)[0]
+        return float(np.sum(np.abs(coef[1:])))
+
+    return min(options, key=lambda columns: (round(size(columns), 6), columns))
 
 
 def _best_pair(A: np.ndarray, b: np.ndarray, F: np.ndarray, top: int = 40) -> list[int]:
@@ -444,8 +471,9 @@ def _best_pair(A: np.ndarray, b: np.ndarray, F: np.ndarray, top: int = 40) -> li
     with np.errstate(all="ignore"):
         pair_gain = (G[j, j] * c[i] ** 2 - 2 * G[i, j] * c[i] * c[j] + G[i, i] * c[j] ** 2) / det
     pair_gain = np.where(ok, pair_gain, -np.inf)
-    k = int(np.argmax(pair_gain))
-    return [best[i[k]], best[j[k]]]
+    top_gain = np.max(pair_gain)
+    tied = np.flatnonzero(pair_gain >= top_gain - _TIE * abs(top_gain))
+    return _simplest(A, b, F, [[best[i[k]], best[j[k]]] for k in tied])
 
 
 def _snap(value: float, tolerance: float) -> Fraction | None:

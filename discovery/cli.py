@@ -432,7 +432,7 @@ def _demo_ode(args: argparse.Namespace) -> int:
           f"100 Hz, noise 1% of each coordinate's RMS; truth dvx/dt = -k|v|vx, "
           f"dvy/dt = -g - k|v|vy with g = {G}, k = {DRAG}; seed {args.seed}")
     system = discover_ode(data, time="t", states=["x", "y"], trajectory="shot", order=2,
-                          random_state=args.seed)
+                          random_state=args.seed, device=args.device)
     args.trajectory, args.json, args.report, args.strict = "shot", None, None, False
     code = _finish_ode(system, data, args)
     g = -next((t.coefficient for t in system.equations["vy"].terms if t.term == 1), float("nan"))
