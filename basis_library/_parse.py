@@ -114,8 +114,11 @@ def parse_expression(
         raise ParseError(f"The {where} is empty.")
     try:
         tree = ast.parse(_rename_keywords(source), mode="eval")
-    except (SyntaxError, tokenize.TokenError, IndentationError) as exc:
-        message = exc.msg if isinstance(exc, SyntaxError) else str(exc.args[0])
+    except (SyntaxError, tokenize.TokenError, IndentationError, UnicodeDecodeError) as exc:
+        # Python 3.12's tokenizer raises UnicodeDecodeError on some control bytes
+        # ('0\r\x80'); it is a text that is not a formula like any other.
+        message = (exc.msg if isinstance(exc, SyntaxError) else exc.reason
+                   if isinstance(exc, UnicodeDecodeError) else str(exc.args[0]))
         raise ParseError(f"The {where} {text!r} is not a formula: {message}.") from exc
     builder = _Builder(dict(symbols or {}), allow_new_symbols, where, text)
     return builder.build(tree.body)

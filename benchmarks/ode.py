@@ -139,27 +139,56 @@ def _canonical(expr: sympy.Expr) -> sympy.Expr:
     return expr
 
 
-def _terms(expr: sympy.Expr) -> dict[sympy.Expr, float]:
-    """Additive terms of ``expr`` (in :func:`_canonical` spelling) with their coefficients."""
+#: Stands for the inner constant q of a term ``f/(1 + q·g)``.
+_Q = sympy.Symbol("q")
+
+
+def _saturating(term: sympy.Expr) -> tuple[sympy.Expr, float, float] | None:
+    """``f/(c + d·g)`` as (``f/(1 + q·g)``, the factor ``1/c``, ``q = d/c``); else None."""
+    numerator, denominator = sympy.fraction(term)
+    if not isinstance(denominator, sympy.Add):
+        return None
+    constant, rest = denominator.as_coeff_Add()
+    d, g = rest.as_coeff_Mul()
+    if constant == 0 or g.is_Add or g.is_Number:
+        return None
+    return numerator / (1 + _Q * g), 1.0 / float(constant), float(d) / float(constant)
+
+
+def _terms(expr: sympy.Expr) -> tuple[dict[sympy.Expr, float], dict[sympy.Expr, float]]:
+    """Additive terms of ``expr`` (in :func:`_canonical` spelling) with their
+    coefficients, and the inner constant q of each term ``f/(1 + q·g)``.
+
+    A term over ``1 + q·g`` is the same term whatever q, as a term's
+    coefficient is: q is a fitted parameter of the law (the half-saturation
+    constant of ``x/(K + x)``), scored by its error like a coefficient."""
     out: dict[sympy.Expr, float] = {}
+    inner: dict[sympy.Expr, float] = {}
     for part in sympy.Add.make_args(_canonical(expr)):
         coef, term = part.as_coeff_Mul()
         if term == 1 and coef == 0:
             continue
+        over = _saturating(term)
+        if over is not None:
+            term, factor, inner[over[0]] = over
+            coef = coef * factor
         out[term] = out.get(term, 0.0) + float(coef)
-    return out
+    return out, inner
 
 
 def score(found: dict[str, sympy.Expr], system: System) -> tuple[bool, float]:
-    """(every equation has exactly the true terms, largest relative coefficient error)."""
+    """(every equation has exactly the true terms, largest relative error of a
+    coefficient or an inner constant)."""
     truth = system.expressions()
     same, worst = True, 0.0
     for state in system.states:
-        want, got = _terms(truth[state]), _terms(found.get(state, sympy.Integer(0)))
+        (want, want_q), (got, got_q) = (_terms(truth[state]),
+                                        _terms(found.get(state, sympy.Integer(0))))
         if set(want) != set(got):
             same = False
-        for term, value in want.items():
-            worst = max(worst, abs(got.get(term, 0.0) - value) / abs(value))
+        for wanted, have in ((want, got), (want_q, got_q)):
+            for term, value in wanted.items():
+                worst = max(worst, abs(have.get(term, 0.0) - value) / abs(value))
     return same, worst
 
 

@@ -512,23 +512,38 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
     if unknown:
         raise DataError(f"angles names {', '.join(unknown)}, which are not states; the "
                         f"states are {', '.join(states)}.")
+    one_signed = _one_signed(runs, [*states, *controls], angles)
     library = _library(basis, all_states, controls,
                        [states, list(kinematics.values())] if kinematics else [], angles,
-                       _one_signed(runs, [*states, *controls], angles))
+                       one_signed)
     if weak is None:
         weak = derivative == "auto"
     equations: dict[str, Model] = {}
+    inner: dict[str, Saturated] = {}
     if weak:
         # Velocities (order 2) are estimated; their own law is then fitted weakly,
         # so only first derivatives of the data are ever taken.
         with_velocities = [_with_velocities(run, time, kinematics, derivative) for run in runs]
-        tables, meta = _weak_table(with_velocities, time, searched, inputs, library,
-                                   {v: x for x, v in kinematics.items()})
+        tables, meta, weak_columns = _weak_table(with_velocities, time, searched, inputs,
+                                                 library, {v: x for x, v in kinematics.items()})
         clean = not _noisy(runs, time, states)
         for state in searched:
             equations[state] = _weak_equation(tables[state], library, inputs, state,
                                               constants, n_bootstrap, confidence,
                                               random_state, options, clean)
+            if equations[state].verdict.get("status") != "law" and basis is None:
+                def refit(table: tuple[np.ndarray, ...], extended: Library,
+                          state: str = state) -> Model:
+                    return _weak_equation(table, extended, inputs, state, constants,
+                                          n_bootstrap, confidence, random_state, options,
+                                          clean)
+
+                saturated = _saturated_equation(tables[state], library, weak_columns,
+                                                all_states, equations[state],
+                                                refit, int(options.get("max_terms", 12)),
+                                                clean)
+                if saturated is not None:
+                    equations[state], inner[state] = saturated
     else:
         rows, meta = _derivative_table(runs, time, states, controls, order, kinematics,
                                        derivative)
@@ -550,7 +565,7 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
                       kinematics=kinematics, time=time, info=info)
     if refine is not False:
         refined = _trajectory_refit(system, runs, constants or {}, confidence,
-                                    required=bool(refine))
+                                    required=bool(refine), inner=inner)
         if refined is not None:
             system = refined
     return system
@@ -693,7 +708,7 @@ _TEST_POWER = 8
 
 def _weak_table(runs: list[pd.DataFrame], time: str, searched: list[str], inputs: list[str],
                 library: Library, positions: Mapping[str, str] | None = None
-                ) -> tuple[dict[str, tuple[np.ndarray, ...]], dict[str, object]]:
+                ) -> tuple[dict[str, tuple[np.ndarray, ...]], dict[str, object], WeakColumns]:
     """The weak form of every searched state's equation: for test functions ``φₖ``
     on windows of each run, ``−∫φₖ' x dt = Σⱼ cⱼ ∫φₖ θⱼ dt`` (integration by
     parts, φ vanishing at the window's ends), both sides divided by ``∫φₖ``.
@@ -707,15 +722,14 @@ def _weak_table(runs: list[pd.DataFrame], time: str, searched: list[str], inputs
     difference from the target measures the quadrature's resolution), and
     a summary. For a second-order system (``positions`` maps each searched
     velocity to its position), the target is ``∫φₖ'' x dt`` from the measured
-    positions: only the library's columns use estimated velocities.
+    positions: only the library's columns use estimated velocities. The
+    last value weighs any other term the same way (:class:`WeakColumns`).
     """
     from ._derivatives import _gcv_window
 
     measured = {s: (positions or {}).get(s, s) for s in searched}
-
-    symbols = as_symbols(inputs)
-    functions = [sympy.lambdify(symbols, term, "numpy") for term in library.terms]
-    columns: list[np.ndarray] = []
+    operators: list[np.ndarray] = []
+    samples: list[np.ndarray] = []
     targets: dict[str, list[np.ndarray]] = {s: [] for s in searched}
     coarse: dict[str, list[np.ndarray]] = {s: [] for s in searched}
     runs_of: list[np.ndarray] = []
@@ -729,16 +743,13 @@ def _weak_table(runs: list[pd.DataFrame], time: str, searched: list[str], inputs
         m = min(max(w, 21), max(n // 3, 5), n)
         widths.append(m)
         starts = np.unique(np.r_[np.arange(0, n - m + 1, max(1, m // 4)), n - m])
-        theta = np.empty((n, len(functions)))
-        with np.errstate(all="ignore"):
-            for j, f in enumerate(functions):
-                theta[:, j] = np.broadcast_to(np.asarray(f(*data), dtype=float), (n,))
         phi, dphi, ddphi = _test_functions(t, starts, m)
         weights = _trapezoid(t)
         half = np.zeros(n)
         half[::2] = _trapezoid(t[::2])
         mass, half_mass = phi @ weights, phi @ half
-        columns.append((phi * weights) @ theta / mass[:, None])
+        operators.append(phi * weights / mass[:, None])
+        samples.append(np.column_stack(data))
         for s in searched:
             if measured[s] != s:  # ∫φ ẍ = ∫φ'' x: the position itself, twice by parts
                 x = run[measured[s]].to_numpy(dtype=float)
@@ -749,12 +760,44 @@ def _weak_table(runs: list[pd.DataFrame], time: str, searched: list[str], inputs
             targets[s].append(-(dphi * weights) @ x / mass)
             coarse[s].append(-(dphi * half) @ x / half_mass)
         runs_of.append(np.full(len(starts), number))
-    G = np.vstack(columns)
+    weak = WeakColumns(inputs, operators, samples)
+    G = weak.columns(library.terms)
     run_index = np.concatenate(runs_of)
     tables: dict[str, tuple[np.ndarray, ...]] = {
         s: (G, np.concatenate(targets[s]), run_index, np.concatenate(coarse[s]))
         for s in searched}
-    return tables, {"rows": int(G.shape[0]), "window_samples": int(np.median(widths))}
+    return tables, {"rows": int(G.shape[0]), "window_samples": int(np.median(widths))}, weak
+
+
+@dataclass(frozen=True)
+class WeakColumns:
+    """The weak form's weighing of any term: each run's test-function weights
+    (rows: test functions, columns: samples) and the inputs at its samples."""
+
+    inputs: Sequence[str]
+    operators: Sequence[np.ndarray]
+    samples: Sequence[np.ndarray]
+
+    def values(self, terms: Sequence[sympy.Expr]) -> list[np.ndarray]:
+        """Each run's terms at its samples (samples × terms)."""
+        functions = [sympy.lambdify(as_symbols(self.inputs), t, "numpy") for t in terms]
+        out = []
+        for data in self.samples:
+            theta = np.empty((len(data), len(functions)))
+            with np.errstate(all="ignore"):
+                for j, f in enumerate(functions):
+                    theta[:, j] = np.broadcast_to(np.asarray(f(*data.T), dtype=float),
+                                                  (len(data),))
+            out.append(theta)
+        return out
+
+    def columns(self, terms: Sequence[sympy.Expr]) -> np.ndarray:
+        """The terms' weak columns, ``∫φₖ θ dt / ∫φₖ`` for every test function."""
+        return self.weigh(self.values(terms))
+
+    def weigh(self, values: Sequence[np.ndarray]) -> np.ndarray:
+        """Weak columns of per-run sample values (as :meth:`values` gives)."""
+        return np.vstack([op @ v for op, v in zip(self.operators, values)])
 
 
 def _test_functions(t: np.ndarray, starts: np.ndarray, m: int
@@ -823,6 +866,74 @@ def _weak_equation(table: tuple[np.ndarray, ...], library: Library, inputs: list
                                  n_bootstrap, confidence, random_state)
     back = dict(zip(as_symbols(inner), [terms[j] for j in others]))
     return _rewritten(model, back, inputs, _target(state))
+
+
+@dataclass(frozen=True)
+class Saturated:
+    """An equation's denominator ``1 + q·g``, for the trajectory refit to free q again:
+    its symbol, its value as fitted, and each of the equation's terms over it
+    written with the symbol."""
+
+    symbol: sympy.Symbol
+    value: float
+    terms: Mapping[sympy.Expr, sympy.Expr]
+
+
+def _saturated_equation(table: tuple[np.ndarray, ...], library: Library, weak: WeakColumns,
+                        states: Sequence[str], base: Model,
+                        refit: Callable[[tuple[np.ndarray, ...], Library], Model],
+                        max_terms: int, clean: bool) -> tuple[Model, Saturated] | None:
+    """The equation refitted with saturating terms ``f/(1 + q·g)`` joining the library
+    (:mod:`discovery._saturating`), where the extended BIC prefers it to ``base``.
+
+    ``f`` ranges over the monomials of the states up to degree 2, ``g`` over each
+    state that keeps one sign on the data (with the sign that makes it
+    nonnegative) and every state's square, so ``1 + q·g`` never vanishes on the
+    data (q > 0). As every coefficient, q must be at least 3 standard errors
+    from 0.
+    """
+    from ._criteria import ebic, log_comb
+    from ._saturating import saturating_terms
+
+    symbols = dict(zip(states, as_symbols(states)))
+    numerators = list(monomials(list(states), 2).terms)
+    denominators: list[sympy.Expr] = []
+    for name in states:
+        x = symbols[name]
+        values = np.concatenate([v[:, 0] for v in weak.values([x])])
+        if np.all(values >= 0) or np.all(values <= 0):
+            denominators.append(x if np.any(values > 0) else -x)
+        denominators.append(x**2)
+    G, b = table[0], table[1]
+    # Noise-free, the fit's residual is the quadrature's error, not noise: q is
+    # known no better than that resolution allows.
+    floor = float(np.mean((b - table[3]) ** 2)) if clean else 0.0
+    found = saturating_terms(b, G, library.terms, numerators, denominators, weak.values,
+                             weak.weigh, max_terms, floor)
+    if found is None or not found.q > 3 * found.q_se:
+        return None  # a q the data cannot tell from 0 (or from any value) is no law's
+    extended = Library([*library.terms, *found.terms],
+                       spec=f"{library.spec} with terms over 1 + q*({found.g})")
+    table = (np.hstack([G, weak.columns(extended.terms[len(library.terms):])]), *table[1:])
+    model = refit(table, extended)
+    ratio = set(found.terms)
+    if not any(t.term in ratio for t in model.terms):
+        return None
+    n = len(b)
+
+    def score(m: Model, p: int, charge: float) -> float:
+        k = len(m.terms)
+        return ebic(float(m.metrics["mse"]) * n, n, 0, k, 0.0, gamma=0.0) + log_comb(p, k) \
+            + charge  # type: ignore[arg-type]
+
+    charge = math.log(n) + math.log(len(denominators))
+    if score(model, len(extended.terms), charge) >= score(base, len(library.terms), 0.0):
+        return None
+    symbol = sympy.Symbol(f"_q_{base.target}")
+    over = {term: f / (1 + symbol * found.g) for f, term in zip(numerators, found.terms)}
+    model = model.updated(info={"saturation": {"denominator": str(1 + found.q * found.g),
+                                               "q": found.q, "q_std_error": found.q_se}})
+    return model, Saturated(symbol, found.q, over)
 
 
 def _at_resolution(verdict: Mapping[str, Any], resolution: float) -> dict[str, Any]:
@@ -965,8 +1076,8 @@ _TRIALS = 2
 
 
 def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
-                      constants: Mapping[str, float], level: float, required: bool = False
-                      ) -> OdeModel | None:
+                      constants: Mapping[str, float], level: float, required: bool = False,
+                      inner: Mapping[str, Saturated] | None = None) -> OdeModel | None:
     """The system with its equations' coefficients refitted to the measured states.
 
     Output-error least squares (Ljung 1999, ch. 7; the "trajectory matching"
@@ -979,7 +1090,9 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
     its cost is below the 99% quantile of χ²(1) (backward elimination on the
     likelihood of the data themselves). Closed forms are then claimed only by
     :func:`~discovery._nls.snap_parameters`, and intervals are Student-t
-    intervals from the fit's Jacobian. None where an equation
+    intervals from the fit's Jacobian. A saturating denominator's q
+    (``inner``) is fitted with the coefficients, while a term over it is
+    left. None where an equation
     is not a library fit, the start does not follow the data (``required``
     false) or the fit fails.
     """
@@ -999,6 +1112,11 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
     start_coef = np.array([t.coefficient for state in searched
                            for t in system.equations[state].terms])
     k = len(start_coef)
+    # Inner parameters follow the coefficients; each knows the coefficients of
+    # the terms over it.
+    inner = {s: v for s, v in (inner or {}).items() if s in searched}
+    inner_states = list(inner)
+    over: dict[int, list[int]] = {}
     # The whole right-hand side as one compiled function of the states, controls
     # and coefficients: the integrator calls it thousands of times a run.
     weights = sympy.symbols(f"_c0:{k}")
@@ -1008,10 +1126,17 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
             rhs_exprs.append(symbols[index[system.kinematics[state]]])
             continue
         terms = system.equations[state].terms
-        rhs_exprs.append(sympy.Add(*[w * t.term for w, t in
-                                     zip(weights[at:at + len(terms)], terms)]))
+        written = [t.term for t in terms]
+        if state in inner:
+            written = [inner[state].terms.get(t, t) for t in written]
+            over[k + inner_states.index(state)] = [
+                at + j for j, t in enumerate(terms) if t.term in inner[state].terms]
+        rhs_exprs.append(sympy.Add(*[w * t for w, t in
+                                     zip(weights[at:at + len(terms)], written)]))
         at += len(terms)
-    compiled = sympy.lambdify([*symbols, *weights], rhs_exprs, "math")
+    q_symbols = [inner[s].symbol for s in inner_states]
+    compiled = sympy.lambdify([*symbols, *weights, *q_symbols], rhs_exprs, "math")
+    k_all = k + len(q_symbols)
     prepared = [_with_velocities(run, system.time, system.kinematics, "auto") for run in runs]
     noise = {s: _noise_level(prepared, system.time, s) for s in measured}
     if not all(np.isfinite(v) and v > 0 for v in noise.values()):
@@ -1045,10 +1170,10 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
     n_states = len(system.states)
 
     def residual(theta: np.ndarray) -> np.ndarray:
-        coef = theta[:k]
+        coef = theta[:k_all]
         parts = []
         for r, run in enumerate(prepared):
-            x0 = theta[k + r * n_states:k + (r + 1) * n_states]
+            x0 = theta[k_all + r * n_states:k_all + (r + 1) * n_states]
             path = simulate(coef, x0, run)
             for s in measured:
                 data = run[s].to_numpy(dtype=float)
@@ -1056,7 +1181,7 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
                 parts.append((value - data) / noise[s])
         return np.concatenate(parts)
 
-    theta0 = np.concatenate([start_coef, *starts])
+    theta0 = np.concatenate([start_coef, [inner[s].value for s in inner_states], *starts])
     first = residual(theta0)
     rows = len(first)
     scale = {s: float(np.sqrt(np.mean(np.concatenate(
@@ -1112,6 +1237,8 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
             start = base.copy()
             start[i] = 0.0
             smaller = [j for j in free if j != i]
+            # A q with no term left over it is no parameter of the law.
+            smaller = [j for j in smaller if j not in over or set(over[j]) & set(smaller)]
             tried = refit(start, smaller)
             if tried is not None:
                 trials.append((tried[1], i, smaller, tried))
@@ -1125,7 +1252,7 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
 
     position = {i: j for j, i in enumerate(free)}
     snapped, q, rss = snap_parameters(on_free(base, free), base[free], rss, se_free, constants,
-                                      0.0, rows, keep=lambda j: free[j] < k)
+                                      0.0, rows, keep=lambda j: free[j] < k_all)
     values = base.copy()
     values[free] = q
     se = np.full(len(values), np.nan)
@@ -1140,21 +1267,35 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
     for state in searched:
         model = system.equations[state]
         refitted: list[ModelTerm] = []
+        numeric: dict[sympy.Expr, sympy.Expr] = {}
+        if state in inner:
+            i = k + inner_states.index(state)
+            value = exprs[i] if i in free else sympy.Float(values[i], 15)
+            numeric = {t: w.xreplace({inner[state].symbol: value})
+                       for t, w in inner[state].terms.items()}
         for j, term in enumerate(model.terms):
             i = at + j
             if i in dropped:
                 continue
             closed = exprs[i] if not isinstance(exprs[i], sympy.Float) else None
-            refitted.append(replace(term, coefficient=float(values[i]),
+            refitted.append(replace(term, term=numeric.get(term.term, term.term),
+                                    coefficient=float(values[i]),
                                     std_error=float(se[i]), closed_form=closed,
                                     consistent_with=None,
                                     interval=(float(low[i]), float(high[i]))))
         at += len(model.terms)
         expression = sympy.Add(*[(t.closed_form if t.closed_form is not None
                                   else sympy.Float(t.coefficient, 15)) * t.term for t in refitted])
+        saturation = {}
+        if state in inner and k + inner_states.index(state) in free:
+            i = k + inner_states.index(state)
+            saturation = {"saturation": {**model.info.get("saturation", {}), "q": float(values[i]),
+                                         "q_std_error": float(se[i]), "q_closed_form": str(
+                                             exprs[i]) if not isinstance(exprs[i], sympy.Float)
+                                         else None}}
         equations[state] = model.updated(
             expression=expression, terms=refitted,
-            info={"refit": "trajectories",
+            info={"refit": "trajectories", **saturation,
                   "dropped_by_refit": [str(model.terms[j].term) for j in range(len(model.terms))
                                        if at - len(model.terms) + j in dropped]},
             uncertainty={"level": level, "interval": "Student-t from the trajectory refit's "
@@ -1210,7 +1351,9 @@ def _with_verdict(model: Model, verdict: Mapping[str, Any]) -> Model:
 def _noise_level(runs: list[pd.DataFrame], time: str, state: str) -> float:
     """The measurement noise of ``state``: RMS residual of the cross-validated
     local cubic smoother (:func:`~discovery._derivatives._gcv_window`),
-    corrected for its leverage, over all runs."""
+    corrected for its leverage, over all runs; at least :data:`_NOISE_FLOOR` of
+    the state's largest magnitude, what the integrator resolves (noise-free,
+    weights finer than its error make the refit chase the integration error)."""
     from ._derivatives import _gcv_window, _windows
 
     squares, count = 0.0, 0.0
@@ -1223,8 +1366,13 @@ def _noise_level(runs: list[pd.DataFrame], time: str, state: str) -> float:
         squares += float(np.sum((x - coef[:, 0]) ** 2))
         count += float(np.sum(1 - leverage))
     value = math.sqrt(squares / count) if count > 0 else math.nan
-    return max(value, 1e-12 * max(float(np.max(np.abs(np.concatenate(
+    return max(value, _NOISE_FLOOR * max(float(np.max(np.abs(np.concatenate(
         [r[state].to_numpy(dtype=float) for r in runs])))), 1e-300))
+
+
+#: The least noise a state is weighted by, as a share of its largest magnitude:
+#: ten times the trajectory refit's relative integration tolerance (1e-7).
+_NOISE_FLOOR = 1e-6
 
 
 def _smoothed_start(run: pd.DataFrame, time: str, state: str) -> float:

@@ -36,6 +36,21 @@ def test_scoring_reads_a_law_the_same_in_either_trig_spelling() -> None:
     assert not score({**same, "phi": 1.0 * sympy.sin(theta)}, shear)[0]
 
 
+def test_scoring_takes_a_saturating_terms_inner_constant_as_a_parameter() -> None:
+    # x·y/(1.02x + 1) is predator–prey's x·y/(1 + x) with its inner constant off by
+    # 2%: the same term, scored by that error; x·y/(1 + x²) is another term.
+    prey = _system("predator-prey")
+    x, y = sympy.symbols("x y")
+    near = {"x": 4 * x - x**2 - x * y / (1 + x), "y": x * y / (1.02 * x + 1) - 0.075 * y**2}
+    recovered, error = score(near, prey)
+    assert recovered and error == pytest.approx(0.02)
+    # A factor in front of the denominator's 1 is divided out (2xy/(x² + 2) is xy/(1 + x²/2)).
+    bacteria = _system("bacterial respiration")
+    assert score({"x": 20 - x - 2 * x * y / (x**2 + 2), "y": 10 - x * y / (1 + x**2 / 2)},
+                 bacteria) == (True, 0.0)
+    assert not score({**near, "y": x * y / (1 + x**2) - 0.075 * y**2}, prey)[0]
+
+
 def test_every_system_simulates_with_noise() -> None:
     for system in SYSTEMS:
         data = generate(system, 0.01, seed=0, runs=1)

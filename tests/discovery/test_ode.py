@@ -134,6 +134,28 @@ def test_a_glider_is_recovered_with_a_reciprocal_of_its_speed() -> None:
     assert {"cos(phi)/sin(phi)", "1/sin(phi)", "cos(phi)*cos(theta)/sin(phi)"} <= set(names)
 
 
+def test_a_saturating_rate_is_found_with_its_half_saturation_constant() -> None:
+    # Michaelis–Menten uptake with inflow: s' = 1 − 3s/(2 + s) = 1 − 1.5·s/(1 + s/2),
+    # clean, five runs. No polynomial library holds it (the fit without the
+    # saturating terms is an approximation); the terms over 1 + q·s, q fitted, do.
+    t = np.arange(0, 6.005, 0.01)
+    frames = []
+    for run, start in enumerate((0.05, 2.0, 5.0, 10.0, 20.0)):
+        path = solve_ivp(lambda _, z: [1 - 3 * z[0] / (2 + z[0])], (0, t[-1]), [start], t_eval=t,
+                         method="LSODA", rtol=1e-10, atol=1e-10)
+        frames.append(pd.DataFrame({"run": run, "t": t, "s": path.y[0]}))
+    system = discover_ode(pd.concat(frames, ignore_index=True), time="t", states=["s"],
+                          trajectory="run", n_bootstrap=0)
+    model = system.equations["s"]
+    assert model.info["saturation"]["q"] == pytest.approx(0.5, rel=1e-3)
+    assert system.verdicts["s"] == "law"
+    # 1 − 1.5·s/(1 + s/2) = 3/(1 + s/2) − 2 = 0.75·s²/(1 + s/2) − 1.5·s + 1: the same law.
+    s = np.linspace(0.05, 20, 200)
+    found = sympy.lambdify(sympy.Symbol("s", real=True), system.rhs()["s"], "numpy")(s)
+    np.testing.assert_allclose(found, 1 - 3 * s / (2 + s), atol=1e-3)
+    assert len(model.terms) <= 3
+
+
 def test_runs_are_never_differentiated_across_and_repeated_times_are_refused() -> None:
     data = _lotka_volterra()
     with pytest.raises(DataError, match="trajectory"):
