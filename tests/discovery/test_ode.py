@@ -45,12 +45,27 @@ def clean_lv() -> OdeModel:
 
 # --- derivatives ----------------------------------------------------------------
 
-@pytest.mark.parametrize("method", ["finite_difference", "savgol", "spline", "auto"])
+@pytest.mark.parametrize("method", ["finite_difference", "savgol", "spline", "tv", "auto"])
 def test_derivatives_follow_uneven_steps(method: str) -> None:
     t = np.sort(np.random.default_rng(1).uniform(0, 4, 400))
     [d] = derivatives(np.sin(t), t, method)
     inside = slice(10, -10)
     assert np.max(np.abs(d - np.cos(t))[inside]) < 0.05
+
+
+def test_total_variation_keeps_a_corner_that_smoothers_round() -> None:
+    # x = |t − 2| with 1% noise: the rate jumps from −1 to 1. TV regularisation
+    # (Chartrand 2011) keeps the jump sharp; a local cubic rounds it over its window.
+    t = np.sort(np.random.default_rng(2).uniform(0, 4, 300))
+    x = np.abs(t - 2) + np.random.default_rng(3).normal(0, 0.01, len(t))
+    true = np.sign(t - 2)
+    [tv] = derivatives(x, t, "tv")
+    [smooth] = derivatives(x, t, "auto")
+    near = np.abs(t - 2) < 0.3
+    assert np.median(np.abs(tv - true)[near]) < np.median(np.abs(smooth - true)[near]) / 2
+    assert np.median(np.abs(tv - true)) < 0.05
+    with pytest.raises(DataError, match="at most 4000"):
+        derivatives(np.zeros(4001), np.arange(4001.0), "tv")
 
 
 def test_auto_derivatives_are_exact_on_clean_data_and_smooth_under_noise() -> None:
