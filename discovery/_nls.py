@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy
@@ -19,7 +20,11 @@ from scipy import stats
 
 from ._constants import ALPHA, recognise
 
-__all__ = ["NLSFit", "NonlinearFit", "fit_parameters", "snap_parameters", "standard_errors"]
+if TYPE_CHECKING:
+    from ._data import Dataset
+
+__all__ = ["NLSFit", "NonlinearFit", "fit_parameters", "snap_parameters", "standard_errors",
+           "term_columns"]
 
 Residual = Callable[[np.ndarray], np.ndarray]
 #: (parameters, RSS, Jacobian of the free parameters)
@@ -118,3 +123,17 @@ def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.nda
     exprs = [forms[i].expr if i in claimed else sympy.Float(final[i], 15)  # type: ignore[union-attr]
              for i in range(len(coef))]
     return exprs, final, final_rss
+
+
+def term_columns(terms: list[sympy.Expr], dataset: Dataset) -> np.ndarray:
+    """Each of ``terms`` evaluated on ``dataset``'s inputs, one column a term."""
+    from basis_library import as_symbols
+
+    symbols = as_symbols(dataset.inputs)
+    X = dataset.matrix()
+    out = []
+    for term in terms:
+        f = sympy.lambdify(symbols, term, "numpy")
+        with np.errstate(all="ignore"):
+            out.append(np.broadcast_to(np.asarray(f(*X.T), dtype=float), (dataset.n,)))
+    return np.column_stack(out)

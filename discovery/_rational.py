@@ -122,19 +122,6 @@ def rational_fit(dataset: Dataset, library: Library, design: Design,
     return None if best is None else best[1]
 
 
-def _columns(terms: list[sympy.Expr], dataset: Dataset) -> np.ndarray:
-    from basis_library import as_symbols
-
-    symbols = as_symbols(dataset.inputs)
-    X = dataset.matrix()
-    out = []
-    for term in terms:
-        f = sympy.lambdify(symbols, term, "numpy")
-        with np.errstate(all="ignore"):
-            out.append(np.broadcast_to(np.asarray(f(*X.T), dtype=float), (dataset.n,)))
-    return np.column_stack(out)
-
-
 def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
             denominator: list[tuple[sympy.Expr, float]], named: Mapping[str, float]
             ) -> tuple[list[sympy.Expr], list[sympy.Expr], float] | None:
@@ -146,11 +133,11 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
     of χ² (one degree per fixed value) in noise variances, the least certain
     dropped first.
     """
-    from ._nls import fit_parameters, snap_parameters, standard_errors
+    from ._nls import fit_parameters, snap_parameters, standard_errors, term_columns
     from ._select import EXACT_RSS
 
-    F, G = _columns([t for t, _ in numerator], dataset), _columns([t for t, _ in denominator],
-                                                                  dataset)
+    F, G = (term_columns([t for t, _ in numerator], dataset),
+            term_columns([t for t, _ in denominator], dataset))
     y = dataset.y
     k = F.shape[1]
 

@@ -292,15 +292,14 @@ def _refit_inverted(inverse: Callable[[sympy.Expr], sympy.Expr], inner: Model, d
     likelihood-ratio test, as for a library fit). Where the refit fails the
     inner fit is inverted as it is.
     """
-    from ._nls import fit_parameters, snap_parameters, standard_errors
-    from ._rational import _columns
+    from ._nls import fit_parameters, snap_parameters, standard_errors, term_columns
 
     records = [t.to_dict() for t in inner.terms]
     plain = inverse(inner.expression)
     u = sympy.Symbol("u")
     outer = sympy.lambdify(u, inverse(u), "numpy")
     terms = [t.term for t in inner.terms]
-    Phi = _columns(terms, dataset)
+    Phi = term_columns(terms, dataset)
     y = dataset.y
 
     def residual(c: np.ndarray) -> np.ndarray:
