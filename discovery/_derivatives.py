@@ -178,10 +178,17 @@ def _gcv_window_of(x_bytes: bytes, t_bytes: bytes, degree: int) -> int:
     return best
 
 
+def _smoother_residual(x: np.ndarray, t: np.ndarray) -> tuple[float, float]:
+    """The GCV local cubic's residual sum of squares on ``x(t)`` and its residual
+    degrees of freedom (samples less the leverage)."""
+    coef, _, leverage = _windows(x, t, _gcv_window(x, t))
+    return float(np.sum((x - coef[:, 0]) ** 2)), float(np.sum(1 - leverage))
+
+
 def _noise_rms(x: np.ndarray, t: np.ndarray) -> float:
     """The noise of ``x``: RMS residual of the GCV local cubic, corrected for its leverage."""
-    coef, _, leverage = _windows(x, t, _gcv_window(x, t))
-    return float(np.sqrt(np.sum((x - coef[:, 0]) ** 2) / max(np.sum(1 - leverage), 1.0)))
+    squares, count = _smoother_residual(x, t)
+    return math.sqrt(squares / max(count, 1.0))
 
 
 def _total_variation(x: np.ndarray, t: np.ndarray, rounds: int = 20) -> np.ndarray:

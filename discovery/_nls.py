@@ -10,7 +10,7 @@ test keeps.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,8 +23,8 @@ from ._constants import ALPHA, recognise
 if TYPE_CHECKING:
     from ._data import Dataset
 
-__all__ = ["NLSFit", "NonlinearFit", "fit_parameters", "snap_parameters", "standard_errors",
-           "term_columns"]
+__all__ = ["NLSFit", "NonlinearFit", "evaluate_terms", "fit_parameters", "snap_parameters",
+           "standard_errors", "term_columns"]
 
 Residual = Callable[[np.ndarray], np.ndarray]
 #: (parameters, RSS, Jacobian of the free parameters)
@@ -127,13 +127,19 @@ def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.nda
 
 def term_columns(terms: list[sympy.Expr], dataset: Dataset) -> np.ndarray:
     """Each of ``terms`` evaluated on ``dataset``'s inputs, one column a term."""
+    return evaluate_terms(terms, dataset.inputs, dataset.matrix())
+
+
+def evaluate_terms(terms: Sequence[sympy.Expr], names: Sequence[str], X: np.ndarray
+                   ) -> np.ndarray:
+    """Each of ``terms`` (over the variables ``names``) on the rows of ``X`` (one
+    column a variable), one column a term; non-finite values are kept."""
     from basis_library import as_symbols
 
-    symbols = as_symbols(dataset.inputs)
-    X = dataset.matrix()
-    out = []
-    for term in terms:
-        f = sympy.lambdify(symbols, term, "numpy")
-        with np.errstate(all="ignore"):
-            out.append(np.broadcast_to(np.asarray(f(*X.T), dtype=float), (dataset.n,)))
-    return np.column_stack(out)
+    symbols = as_symbols(list(names))
+    out = np.empty((X.shape[0], len(terms)))
+    with np.errstate(all="ignore"):
+        for j, term in enumerate(terms):
+            f = sympy.lambdify(symbols, term, "numpy")
+            out[:, j] = np.broadcast_to(np.asarray(f(*X.T), dtype=float), (X.shape[0],))
+    return out

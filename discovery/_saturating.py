@@ -46,14 +46,14 @@ class Saturation:
     score: float
 
 
-def saturating_terms(b: np.ndarray, G: np.ndarray, terms: Sequence[sympy.Expr],
+def saturating_terms(b: np.ndarray, G: np.ndarray,
                      numerators: Sequence[sympy.Expr], denominators: Sequence[sympy.Expr],
                      values: Callable[[Sequence[sympy.Expr]], list[np.ndarray]],
                      weigh: Callable[[Sequence[np.ndarray]], np.ndarray],
                      max_terms: int = 12, variance_floor: float = 0.0) -> Saturation | None:
     """The denominator ``1 + q·g`` whose terms ``f/(1 + q·g)`` best join the library.
 
-    ``G`` holds the weak columns of the library's ``terms`` and ``b`` the
+    ``G`` holds the weak columns of the library's terms and ``b`` the
     target; ``values(terms)`` gives each run's samples of any terms and
     ``weigh`` their weak columns. Each ``g`` (nonnegative on the data) is
     scanned over :data:`_GRID` with the fast forward search; the best

@@ -512,10 +512,9 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
     if unknown:
         raise DataError(f"angles names {', '.join(unknown)}, which are not states; the "
                         f"states are {', '.join(states)}.")
-    one_signed = _one_signed(runs, [*states, *controls], angles)
     library = _library(basis, all_states, controls,
                        [states, list(kinematics.values())] if kinematics else [], angles,
-                       one_signed)
+                       _one_signed(runs, [*states, *controls], angles))
     if weak is None:
         weak = derivative == "auto"
     equations: dict[str, Model] = {}
@@ -780,16 +779,10 @@ class WeakColumns:
 
     def values(self, terms: Sequence[sympy.Expr]) -> list[np.ndarray]:
         """Each run's terms at its samples (samples × terms)."""
-        functions = [sympy.lambdify(as_symbols(self.inputs), t, "numpy") for t in terms]
-        out = []
-        for data in self.samples:
-            theta = np.empty((len(data), len(functions)))
-            with np.errstate(all="ignore"):
-                for j, f in enumerate(functions):
-                    theta[:, j] = np.broadcast_to(np.asarray(f(*data.T), dtype=float),
-                                                  (len(data),))
-            out.append(theta)
-        return out
+        from ._nls import evaluate_terms
+
+        every = evaluate_terms(terms, self.inputs, np.vstack(self.samples))
+        return np.split(every, np.cumsum([len(d) for d in self.samples])[:-1])
 
     def columns(self, terms: Sequence[sympy.Expr]) -> np.ndarray:
         """The terms' weak columns, ``∫φₖ θ dt / ∫φₖ`` for every test function."""
@@ -892,7 +885,8 @@ def _saturated_equation(table: tuple[np.ndarray, ...], library: Library, weak: W
     data (q > 0). As every coefficient, q must be at least 3 standard errors
     from 0.
     """
-    from ._criteria import ebic, log_comb
+    from ._criteria import log_comb
+    from ._routes import _bic
     from ._saturating import saturating_terms
 
     symbols = dict(zip(states, as_symbols(states)))
@@ -908,8 +902,8 @@ def _saturated_equation(table: tuple[np.ndarray, ...], library: Library, weak: W
     # Noise-free, the fit's residual is the quadrature's error, not noise: q is
     # known no better than that resolution allows.
     floor = float(np.mean((b - table[3]) ** 2)) if clean else 0.0
-    found = saturating_terms(b, G, library.terms, numerators, denominators, weak.values,
-                             weak.weigh, max_terms, floor)
+    found = saturating_terms(b, G, numerators, denominators, weak.values, weak.weigh,
+                             max_terms, floor)
     if found is None or not found.q > 3 * found.q_se:
         return None  # a q the data cannot tell from 0 (or from any value) is no law's
     extended = Library([*library.terms, *found.terms],
@@ -921,13 +915,11 @@ def _saturated_equation(table: tuple[np.ndarray, ...], library: Library, weak: W
         return None
     n = len(b)
 
-    def score(m: Model, p: int, charge: float) -> float:
-        k = len(m.terms)
-        return ebic(float(m.metrics["mse"]) * n, n, 0, k, 0.0, gamma=0.0) + log_comb(p, k) \
-            + charge  # type: ignore[arg-type]
+    def score(m: Model, p: int) -> float:
+        return _bic(m, n, 0, 0.0, log_comb(p, len(m.terms)))
 
     charge = math.log(n) + math.log(len(denominators))
-    if score(model, len(extended.terms), charge) >= score(base, len(library.terms), 0.0):
+    if score(model, len(extended.terms)) + charge >= score(base, len(library.terms)):
         return None
     symbol = sympy.Symbol(f"_q_{base.target}")
     over = {term: f / (1 + symbol * found.g) for f, term in zip(numerators, found.terms)}
@@ -1024,14 +1016,9 @@ def _control_function(controls: object, names: Sequence[str], times: np.ndarray
 
 def _term_columns(terms: Sequence[Any], rows: pd.DataFrame, inputs: list[str]) -> np.ndarray:
     """Each model term's values on ``rows`` (columns in term order)."""
-    symbols = as_symbols(inputs)
-    data = [rows[c].to_numpy(dtype=float) for c in inputs]
-    columns = []
-    for term in terms:
-        f = sympy.lambdify(symbols, term.term, "numpy")
-        with np.errstate(all="ignore"):
-            columns.append(np.broadcast_to(np.asarray(f(*data), dtype=float), (len(rows),)))
-    return np.column_stack(columns) if columns else np.empty((len(rows), 0))
+    from ._nls import evaluate_terms
+
+    return evaluate_terms([t.term for t in terms], inputs, rows[inputs].to_numpy(dtype=float))
 
 
 def _block_intervals(model: Model, A: np.ndarray, y: np.ndarray, run: np.ndarray,
@@ -1267,12 +1254,20 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
     for state in searched:
         model = system.equations[state]
         refitted: list[ModelTerm] = []
+        # The terms over a saturating denominator, with q as refitted (or closed).
         numeric: dict[sympy.Expr, sympy.Expr] = {}
+        saturation: dict[str, Any] = {}
         if state in inner:
             i = k + inner_states.index(state)
-            value = exprs[i] if i in free else sympy.Float(values[i], 15)
-            numeric = {t: w.xreplace({inner[state].symbol: value})
+            value = exprs[i] if i in free else None
+            q_value = value if value is not None else sympy.Float(values[i], 15)
+            numeric = {t: w.xreplace({inner[state].symbol: q_value})
                        for t, w in inner[state].terms.items()}
+            if value is not None:
+                saturation = {"saturation": {
+                    **model.info.get("saturation", {}), "q": float(values[i]),
+                    "q_std_error": float(se[i]),
+                    "q_closed_form": None if isinstance(value, sympy.Float) else str(value)}}
         for j, term in enumerate(model.terms):
             i = at + j
             if i in dropped:
@@ -1286,13 +1281,6 @@ def _trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
         at += len(model.terms)
         expression = sympy.Add(*[(t.closed_form if t.closed_form is not None
                                   else sympy.Float(t.coefficient, 15)) * t.term for t in refitted])
-        saturation = {}
-        if state in inner and k + inner_states.index(state) in free:
-            i = k + inner_states.index(state)
-            saturation = {"saturation": {**model.info.get("saturation", {}), "q": float(values[i]),
-                                         "q_std_error": float(se[i]), "q_closed_form": str(
-                                             exprs[i]) if not isinstance(exprs[i], sympy.Float)
-                                         else None}}
         equations[state] = model.updated(
             expression=expression, terms=refitted,
             info={"refit": "trajectories", **saturation,
@@ -1354,7 +1342,7 @@ def _noise_level(runs: list[pd.DataFrame], time: str, state: str) -> float:
     corrected for its leverage, over all runs; at least :data:`_NOISE_FLOOR` of
     the state's largest magnitude, what the integrator resolves (noise-free,
     weights finer than its error make the refit chase the integration error)."""
-    from ._derivatives import _gcv_window, _windows
+    from ._derivatives import _smoother_residual
 
     squares, count = 0.0, 0.0
     for run in runs:
@@ -1362,9 +1350,9 @@ def _noise_level(runs: list[pd.DataFrame], time: str, state: str) -> float:
         t = run[time].to_numpy(dtype=float)
         if len(t) < 9:
             continue
-        coef, _, leverage = _windows(x, t, _gcv_window(x, t))
-        squares += float(np.sum((x - coef[:, 0]) ** 2))
-        count += float(np.sum(1 - leverage))
+        run_squares, run_count = _smoother_residual(x, t)
+        squares += run_squares
+        count += run_count
     value = math.sqrt(squares / count) if count > 0 else math.nan
     return max(value, _NOISE_FLOOR * max(float(np.max(np.abs(np.concatenate(
         [r[state].to_numpy(dtype=float) for r in runs])))), 1e-300))
