@@ -84,11 +84,14 @@ class _Settings:
 
 def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
                 started: float, timings: dict[str, float], method: str = "sparse",
-                design: Design | None = None) -> Model:
+                design: Design | None = None,
+                search: tuple[int, float] | None = None) -> Model:
     """The sparse engine on one library: evaluate, search, refit, select, recognise.
 
     ``design`` is the library already evaluated on ``dataset``'s inputs (fits
-    of a transformed target reuse it; only y changes).
+    of a transformed target reuse it; only y changes). ``search`` (the number
+    of terms searched, the extended BIC's γ) replaces the library's size and
+    γ = 1/2 where its terms were themselves picked from more.
     """
     t1 = time.perf_counter()
     if design is None:
@@ -107,13 +110,16 @@ def fit_library(dataset: Dataset, library: Library, settings: _Settings, *,
     # Validation errors are needed here only to choose by them; otherwise the
     # assessment draws the splits and scores the winning route's candidates alone.
     splits = settings.splits(dataset) if settings.criterion == "validation" else None
-    candidates = score_candidates(X, y, supports, design.terms, splits=splits)
+    searched, gamma = search or (None, 0.5)
+    candidates = score_candidates(X, y, supports, design.terms, splits=splits,
+                                  ebic_gamma=gamma, searched=searched)
     # Backward elimination from the best few candidates adds what forward
     # selection cannot reach (a support without its early, now redundant, terms).
     best_few = sorted(candidates, key=lambda c: c.bic)[:PRUNE_BEST]
-    pruned = {backward_prune(X, y, c.support) for c in best_few} - set(supports)
+    pruned = {backward_prune(X, y, c.support, gamma, searched) for c in best_few} - set(supports)
     if pruned:
-        candidates += score_candidates(X, y, sorted(pruned), design.terms, splits=splits)
+        candidates += score_candidates(X, y, sorted(pruned), design.terms, splits=splits,
+                                       ebic_gamma=gamma, searched=searched)
     best = choose(candidates, settings.criterion)
     t3 = time.perf_counter()
 

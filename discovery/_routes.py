@@ -1,15 +1,16 @@
 """Routes to a formula besides the plain library fit, compared by BIC on the original target.
 
-Power laws (with factors), a factor common to every term, rational laws,
-families with constants inside functions and transformed targets; the winner
-is replicated on halves of the rows and its rivals within 2 of BIC are noted.
+Power laws (with factors), sums of grown monomials, a factor common to every
+term, rational laws, families with constants inside functions and
+transformed targets; the winner is replicated on halves of the rows and its
+rivals within 2 of BIC are noted.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import sympy
@@ -53,8 +54,9 @@ def _bic(model: Model, n: int, extra: int, floor: float, search: float = 0.0) ->
 
 def _other_routes(model: Model, library: Library, design: Design, dataset: Dataset,
                   settings: _Settings, started: float) -> Model:
-    """Try power laws (with factors), a factor common to every term, rational laws,
-    families with inner constants and fits of transformed targets; keep the lowest BIC.
+    """Try power laws (with factors), grown monomials, a factor common to every term,
+    rational laws, families with inner constants and fits of transformed targets;
+    keep the lowest BIC.
 
     Every alternative is judged on the original target, with its extra fitted
     parameters (exponents, inner scales, the factor's exponents, inner
@@ -99,20 +101,181 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
             tried.append((score, found))
             if score < best_bic:
                 best, best_bic = found, score
-    for name, *_ in TRANSFORMS:
+    # The transforms with the library and a power law; then the grown monomials, for
+    # y and for each transform: the most flexible route comes after every route it
+    # could otherwise pre-empt with a series.
+    names = [name for name, *_ in TRANSFORMS]
+    stages: list[tuple[str | None, tuple[Library, Design] | None]] = [
+        *[(name, (library, design)) for name in names], (None, None),
+        *[(name, None) for name in names]]
+    for name, first in stages:
         if _exact_enough(best, dataset):
             break
-        fitted = _transform_fit(name, dataset, library, design, settings, started)
+        scored = (_grown_route(dataset, settings, started) if name is None
+                  else _transform_route(name, dataset, settings, started, first))
+        # A formula an earlier route already found is no new candidate: the grown
+        # products price a snapped power law's exponents below its own route (and
+        # the root of a fitted y² is |x₃x₇/x₁₂| where y = x₃x₇/x₁₂ was found).
+        if scored is not None and not any(_skeleton(scored[1].expression, True)
+                                          == _skeleton(other.expression, True)
+                                          for _, other in tried):
+            tried.append(scored)
+            if scored[0] < best_bic:
+                best_bic, best = scored
+    if not _exact_enough(best, dataset):
+        best_bic, best = _simplest_close(best_bic, tried)
+    return _note_rival_routes(best, best_bic, tried, dataset)
+
+
+def _simplest_close(best_bic: float, tried: list[tuple[float, Model]]) -> tuple[float, Model]:
+    """Of the routes' formulas within 2 of the lowest BIC, the one of fewest nodes
+    (ties to the route tried first: the same law found by two routes is
+    reported as the more constrained one found it), with its BIC.
+
+    Within 2 the data do not decide (Kass & Raftery 1995), and the simplest
+    formula is then the one to state: the one-standard-error rule of
+    Breiman et al. (1984) in BIC's currency. The routes price their searches
+    differently (a power law's snapped exponents at log n each, a grown
+    product's factors by the products scored), so a flexible approximation,
+    ``(1.003 + 0.41 (v/c)^{5/2})²·m₀``, may edge out ``m₀/√(1 − v²/c²)`` by
+    a fraction of a unit on 1% noise.
+    """
+    close = [(i, score, model) for i, (score, model) in enumerate(tried)
+             if score < best_bic + 2]
+    _, score, model = min(close, key=lambda t: (t[2].complexity, t[0]))
+    return score, model
+
+
+def _grown_route(dataset: Dataset, settings: _Settings, started: float
+                 ) -> tuple[float, Model] | None:
+    """The fit of y with the terms grown by matching pursuit, and its BIC."""
+    floor = EXACT_RSS * float(np.mean(dataset.y**2))
+    for shapes in _shape_libraries(None, dataset, settings):
+        try:
+            model = fit_library(dataset, shapes.library, shapes.settings(settings),
+                                started=started, timings={}, design=shapes.design,
+                                search=shapes.search)
+        except (FitError, LibraryError, *_NUMERICAL):
+            continue
+        model = model.updated(metrics={"strategy": "grown monomials"})
+        return _bic(model, dataset.n, 0, floor, shapes.charge(len(model.terms))), model
+    return None
+
+
+def _transform_route(name: str, dataset: Dataset, settings: _Settings, started: float,
+                     first: tuple[Library, Design] | None) -> tuple[float, Model] | None:
+    """The fit of transformed target ``name`` of lowest BIC on y over the
+    libraries of :func:`_shape_libraries` (in turn, until one is exact), and its
+    BIC: ``first`` and a power law, or (``first`` None) the grown monomials."""
+    floor = EXACT_RSS * float(np.mean(dataset.y**2))
+    best: tuple[float, Model] | None = None
+    for shapes in _shape_libraries(name, dataset, settings, first):
+        fitted = _transform_fit(name, dataset, shapes, settings, started)
         if fitted is None:
             continue
         inner, inverted = fitted
-        # Every inner coefficient is a fitted parameter, plus the choice of transform.
-        score = _bic(inverted, n, len(inner.terms) + 1 - len(inverted.terms), floor,
-                     log_comb(p, len(inner.terms)))
-        tried.append((score, inverted))
-        if score < best_bic:
-            best, best_bic = inverted, score
-    return _note_rival_routes(best, best_bic, tried, dataset)
+        # Every inner coefficient and exponent is a fitted parameter, plus the
+        # choice of transform.
+        score = _bic(inverted, dataset.n,
+                     len(inner.terms) + shapes.exponents + 1 - len(inverted.terms),
+                     floor, shapes.charge(len(inner.terms)))
+        if best is None or score < best[0]:
+            best = (score, inverted)
+        if _exact_enough(inverted, dataset):
+            break
+    return best
+
+
+def _transformed(name: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Transform ``name`` of ``y`` and each row's root weight 1/|g'(y)| (the delta
+    method: the fit of g(y) then approximates least squares on y), normalised;
+    None where the transform does not apply."""
+    from ._strategies import TRANSFORMS
+
+    _, forward, _, slope = next(t for t in TRANSFORMS if t[0] == name)
+    with np.errstate(all="ignore"):
+        z = forward(y)
+        root_weight = 1 / np.abs(slope(y))
+    if not (np.all(np.isfinite(z)) and np.all(np.isfinite(root_weight))) or np.ptp(z) == 0:
+        return None
+    # The linearisation fails where the noise is comparable to y (1/|2y| for y² grows
+    # without bound as a noisy y nears 0, and a few such rows would steer the fit):
+    # no row weighs more than ten times the median.
+    root_weight = np.minimum(root_weight, 10 * float(np.median(root_weight)))
+    return z, root_weight / math.sqrt(float(np.mean(root_weight**2)))
+
+
+@dataclass(frozen=True)
+class _Shapes:
+    """A library a route fits, evaluated (``design``), with what a model of k of
+    its terms is charged: ``exponents`` fitted beyond the coefficients, and the
+    search ``fixed + 2γ·log C(size, k)`` (``search`` = (size, γ) for the fit's
+    own extended BIC); ``max_terms`` caps the fit's terms below the settings'."""
+
+    library: Library
+    design: Design
+    exponents: int = 0
+    search: tuple[int, float] = (1, 0.0)
+    fixed: float = 0.0
+    max_terms: int | None = None
+
+    def charge(self, k: int) -> float:
+        size, gamma = self.search
+        return self.fixed + (2 * gamma * log_comb(max(size, k), k) if gamma else 0.0)
+
+    def settings(self, settings: _Settings) -> _Settings:
+        if self.max_terms is None:
+            return settings
+        return replace(settings, max_terms=min(settings.max_terms, self.max_terms))
+
+
+def _shape_libraries(name: str | None, dataset: Dataset, settings: _Settings,
+                     first: tuple[Library, Design] | None = None) -> Iterator[_Shapes]:
+    """Libraries for target ``name`` (a transform, or None for y), each built
+    only when the one before it was not enough.
+
+    With ``first``: that library (of the first fit, searched among its p
+    terms), then, for a transform, the plain power law (no factors: the
+    transform is the nonlinearity; asin(λ/(d·n)) has sin y a monomial the
+    library lacks). Without: the terms grown by
+    :func:`~discovery._monomials.grown_monomials` (ω²/c² and 1/d² for
+    sqrt(ω²/c² − π²/d²)).
+    """
+    from ._engine import _evaluate
+    from ._monomials import grown_monomials
+    from ._strategies import power_laws
+
+    if name is None:
+        z, root_weight = dataset.y, None
+    else:
+        transformed = _transformed(name, dataset.y)
+        if transformed is None:
+            return
+        z, root_weight = transformed
+    if first is not None:
+        yield _Shapes(first[0], first[1], search=(len(first[1].terms), 0.5))
+        for shape, exponents, search in ([] if name is None else power_laws(
+                replace(dataset, y=z), max_factors=0, random_state=settings.random_state)[:1]):
+            law = Library([shape], spec=f"power law of {name} (log-space fit)")
+            try:
+                yield _Shapes(law, _evaluate(law, dataset, settings), exponents, fixed=search)
+            except (LibraryError, *_NUMERICAL):
+                pass
+        return
+    terms, explored, chosen = grown_monomials(dataset, z, root_weight, settings.random_state)
+    if terms:
+        grown = Library([sympy.Integer(1), *terms], spec="grown monomials")
+        try:
+            # γ = 1, twice the extended BIC's usual charge (the risk inflation
+            # criterion's 2·log p a term: Foster & George 1994): the products were
+            # picked by how well they fit this very residual, so a spurious one
+            # fits noise as the best of all those scored does. And no more terms
+            # than the pursuit chose (and an intercept): with more, a series (of
+            # x^(k/2) z^(−k/2) for sqrt(x/g + z)) can reach the rounding floor.
+            yield _Shapes(grown, _evaluate(grown, dataset, settings), search=(explored, 1.0),
+                          max_terms=chosen + 1)
+        except (LibraryError, *_NUMERICAL):
+            pass
 
 
 def _rational_route(dataset: Dataset, library: Library, design: Design,
@@ -234,9 +397,9 @@ def _best_factored(dataset: Dataset, library: Library, design: Design, settings:
     return None if best is None else (best_bic, best)
 
 
-def _transform_fit(name: str, dataset: Dataset, library: Library, design: Design,
-                   settings: _Settings, started: float) -> tuple[Model, Model] | None:
-    """The library fit of transformed target ``name`` and the model it gives for y.
+def _transform_fit(name: str, dataset: Dataset, shapes: _Shapes, settings: _Settings,
+                   started: float) -> tuple[Model, Model] | None:
+    """The fit of transformed target ``name`` with ``shapes`` and the model it gives for y.
 
     Rows are weighted by 1/|g'(y)| (the delta method), so the fit approximates
     least squares on y. None where the transform does not apply or its
@@ -244,22 +407,18 @@ def _transform_fit(name: str, dataset: Dataset, library: Library, design: Design
     """
     from ._strategies import TRANSFORMS
 
-    _, forward, inverse, slope = next(t for t in TRANSFORMS if t[0] == name)
-    with np.errstate(all="ignore"):
-        z = forward(dataset.y)
-        root_weight = 1 / np.abs(slope(dataset.y))
-    if not (np.all(np.isfinite(z)) and np.all(np.isfinite(root_weight))) or np.ptp(z) == 0:
+    inverse = next(t for t in TRANSFORMS if t[0] == name)[2]
+    transformed = _transformed(name, dataset.y)
+    if transformed is None:
         return None
-    # The linearisation fails where the noise is comparable to y (1/|2y| for y² grows
-    # without bound as a noisy y nears 0, and a few such rows would steer the fit):
-    # no row weighs more than ten times the median.
-    root_weight = np.minimum(root_weight, 10 * float(np.median(root_weight)))
-    root_weight = root_weight / math.sqrt(float(np.mean(root_weight**2)))
+    z, root_weight = transformed
+    design = shapes.design
     scale = torch.as_tensor(root_weight, dtype=design.matrix.dtype, device=design.matrix.device)
     weighted = replace(design, matrix=design.matrix * scale[:, None])
     try:
-        inner = fit_library(replace(dataset, y=z * root_weight), library, settings,
-                            started=started, timings={}, design=weighted)
+        inner = fit_library(replace(dataset, y=z * root_weight), shapes.library,
+                            shapes.settings(settings), started=started, timings={},
+                            design=weighted, search=shapes.search)
     except (FitError, LibraryError, *_NUMERICAL):
         return None
     # R² of the weighted fit; training metrics on z would mix weighted and not.
@@ -381,8 +540,18 @@ def _replication(model: Model, library: Library, design: Design, dataset: Datase
                 halves.append(frozenset() if inner is None else frozenset(inner.structure))
             elif strategy.startswith("fit of "):
                 name = strategy[len("fit of "):].split(",")[0]
-                fitted = _transform_fit(name, half, library, half_design, settings, 0.0)
-                halves.append(frozenset() if fitted is None else _structure(fitted[1]))
+                # The library and power law first; the grown terms only where those
+                # do not choose this structure again (as the route itself goes on).
+                fits = [f for f in [_transform_route(name, half, settings, 0.0,
+                                                     (library, half_design))] if f is not None]
+                if not fits or _structure(fits[0][1]) != mine:
+                    fits += [f for f in [_transform_route(name, half, settings, 0.0, None)]
+                             if f is not None]
+                halves.append(_structure(min(fits, key=lambda f: f[0])[1]) if fits
+                              else frozenset())
+            elif strategy == "grown monomials":
+                grown = _grown_route(half, settings, 0.0)
+                halves.append(frozenset() if grown is None else _structure(grown[1]))
             else:
                 halves.append(_structure(fit_library(half, library, settings, started=0.0,
                                                      timings={}, design=half_design)))
@@ -392,10 +561,12 @@ def _replication(model: Model, library: Library, design: Design, dataset: Datase
             "halves": [sorted(h) for h in halves]}
 
 
-def _skeleton(expr: sympy.Expr) -> sympy.Expr:
-    """``expr`` with every decimal constant replaced by one symbol: its shape."""
+def _skeleton(expr: sympy.Expr, signless: bool = False) -> sympy.Expr:
+    """``expr`` with every decimal constant replaced by one symbol: its shape
+    (``signless``: and every ``Abs(u)`` by ``u``)."""
     c = sympy.Symbol("_decimal_")
-    return expr.xreplace({f: c for f in expr.atoms(sympy.Float)})
+    shape = expr.xreplace({f: c for f in expr.atoms(sympy.Float)})
+    return shape.replace(sympy.Abs, lambda u: u) if signless else shape
 
 
 def _proportional(a: sympy.Expr, b: sympy.Expr, dataset: Dataset) -> bool:

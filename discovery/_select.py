@@ -65,17 +65,20 @@ def model_complexity(terms: Sequence[sympy.Expr]) -> int:
 
 def score_candidates(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tuple[int, ...]],
                      terms: Sequence[sympy.Expr], *, splits: Splits | None = None,
-                     ebic_gamma: float = 0.5) -> list[Candidate]:
+                     ebic_gamma: float = 0.5, searched: int | None = None) -> list[Candidate]:
     """Refit every support by least squares and score it.
 
     ``bic`` is the extended BIC of Chen & Chen (2008),
     ``n log(RSS/n) + k log n + 2 gamma log C(p, k)``: choosing k terms out of
     a library of p is itself evidence to pay for, or a large library would
     always find some spurious term that beats plain BIC's ``log n``.
-    ``ebic_gamma=0`` gives the classic BIC. With ``splits``, each support is
-    also refitted on each training part and scored on the held-out rows.
+    ``ebic_gamma=0`` gives the classic BIC. ``searched`` stands for p where the
+    columns were themselves picked from more (terms grown on the data). With
+    ``splits``, each support is also refitted on each training part and
+    scored on the held-out rows.
     """
     n, p = X.shape
+    p = max(searched or p, p)
     tss = float(y @ y)
     floor = max(EXACT_RSS * tss, 1e-300)
     out = []
@@ -110,14 +113,16 @@ def term_cap(n: int, exact: bool = False) -> int:
 
 
 def backward_prune(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],
-                   ebic_gamma: float = 0.5) -> tuple[int, ...]:
+                   ebic_gamma: float = 0.5, searched: int | None = None) -> tuple[int, ...]:
     """Drop terms one at a time while the extended BIC improves.
 
     Forward selection cannot take back a term; a term that was the best single
     choice early on may be redundant once others are in. Each step removes the
-    term whose removal gives the lowest criterion.
+    term whose removal gives the lowest criterion (``searched`` as in
+    :func:`score_candidates`).
     """
     n, p = X.shape
+    p = max(searched or p, p)
     floor = max(EXACT_RSS * float(y @ y), 1e-300)
     current = tuple(support)
     score = ebic(refit(X, y, current).rss, n, p, len(current), floor, ebic_gamma)
