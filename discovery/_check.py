@@ -120,6 +120,11 @@ def _surely_different(mr: sympy.Expr, tr: sympy.Expr, points: int = 8) -> bool:
                 np.ptp(ratio) > 1e-6 * float(np.max(np.abs(ratio))))
 
 
+def _folded(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with π and e as decimals, merged into the decimals beside them."""
+    return expr.xreplace({c: sympy.Float(c.evalf(17)) for c in (sympy.pi, sympy.E)})
+
+
 def _as_rationals(expr: sympy.Expr,
                   rounding: Callable[[sympy.Float], sympy.Expr] = lambda f: f) -> sympy.Expr:
     """Every float in ``expr``, rounded, as the rational its shortest decimal spells
@@ -164,9 +169,10 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
         Variables known to be positive on the data's domain, so that
         ``sqrt(a)*sqrt(b)`` equals ``sqrt(a*b)`` and ``Abs(m)`` equals ``m``.
     significant
-        If given, instead round only the model's floats to this many
-        significant digits (SRBench's Feynman convention uses 3), leaving the
-        truth's constants, however small, as they are.
+        If given, instead round floats to this many significant digits
+        (SRBench's Feynman convention uses 3), so that constants however small
+        survive: the model's always, the truth's where it has decimals (SRSD's
+        physical constants), with π and e folded into them on both sides.
 
     Returns
     -------
@@ -198,7 +204,16 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
             truth = truth.replace(column, symbol)
     t = _plain(_to_expr(truth, symbols, "truth"), named, frozenset(positive))
     if significant is not None:
-        mr, tr = round_significant(m, significant), t
+        if t.has(sympy.Float):
+            # A truth with decimal constants (SRSD's 8.854e-12, 2.99792458e8) is
+            # rounded like the model, as SRBench rounds the whole difference
+            # (``round_floats(true_model - model)``); its π and e are folded into
+            # those decimals first, so 2.82e10/π and 8.99e9 round alike.
+            m, t = _folded(m), _folded(t)
+            t_rounded = round_significant(t, significant)
+        else:
+            t_rounded = t
+        mr, tr = round_significant(m, significant), t_rounded
     else:
         mr, tr = round_floats(m, digits), round_floats(t, digits)
     symbolic, difference, ratio = _same_law(mr, tr)
@@ -217,7 +232,8 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
 
         mr = _as_rationals(_plain(_as_rationals(raw_model, rounding), named,
                                   frozenset(positive)), rounding)
-        tr = _as_rationals(t) if significant is not None else _as_rationals(t, rounding)
+        tr = _as_rationals(t_rounded) if significant is not None else \
+            _as_rationals(t, rounding)
         symbolic, difference, ratio = _same_law(mr, tr)
     mt, tt = _terms(m), _terms(t)
     if set(mt) != set(tt):

@@ -49,6 +49,19 @@ def test_srbench_significant_digit_convention():
     assert check("x + 0.000412", "x", significant=3).symbolic
 
 
+def test_a_truth_with_decimal_constants_is_rounded_like_the_model():
+    # SRSD writes c and ε0 as decimals; SRBench rounds the whole difference, so
+    # an exact recovery must not fail on 1/c² printed to 15 digits (I.16.6).
+    truth = "(u + v)/(1 + u*v/2.99792458e8**2)"
+    assert check("(u + v)/(1.11265005605362e-17*u*v + 1)", truth, significant=3).symbolic
+    assert not check("(u + v)/(1.2e-17*u*v + 1)", truth, significant=3).symbolic
+    # Its π is folded into the decimals beside it (II.21.32: 1/(4π·8.854e-12)).
+    truth = "q/(4*pi*8.854e-12*r*(1 - v/2.99792458e8))"
+    assert check("8987742437.98822*q/(r*(1 - 3.33564095198152e-9*v))", truth,
+                 significant=3).symbolic
+    assert not check("8987742437.98822*q/(r*(1 - 3.5e-9*v))", truth, significant=3).symbolic
+
+
 def test_positive_domains_let_roots_and_absolute_values_simplify():
     assert not check("sqrt(g)*sqrt(p)/sqrt(r)", "sqrt(g*p/r)").symbolic  # not for any real
     assert check("sqrt(g)*sqrt(p)/sqrt(r)", "sqrt(g*p/r)", positive=["g", "p", "r"]).symbolic
