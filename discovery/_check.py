@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -78,21 +80,57 @@ def _plain(expr: sympy.Expr, constants: Mapping[str, float],
 _RATIONAL_LIMIT = 30
 
 
-def _same_law(mr: sympy.Expr, tr: sympy.Expr) -> tuple[bool, sympy.Expr, sympy.Expr | None]:
+def _same_law(mr: sympy.Expr, tr: sympy.Expr, at: Mapping[str, np.ndarray] | None = None
+              ) -> tuple[bool, sympy.Expr, sympy.Expr | None]:
     """SRBench's criterion: the difference, or else the ratio, simplifies to a constant."""
-    if _surely_different(mr, tr):
+    if _surely_different(mr, tr, at):
         return False, tr - mr, None
-    difference = sympy.simplify(tr - mr)
+    difference = _simplified(tr - mr)
     symbolic = bool(difference.is_number)
     ratio = None
     if not symbolic and mr != 0 and tr != 0:
-        ratio = sympy.simplify(mr / tr)
+        ratio = _simplified(mr / tr)
         symbolic = bool(ratio.is_number and ratio != 0)
     return symbolic, difference, ratio
 
 
-def _surely_different(mr: sympy.Expr, tr: sympy.Expr, points: int = 8) -> bool:
-    """Whether neither ``tr − mr`` nor ``mr/tr`` is constant at a few random points.
+#: Seconds ``sympy.simplify`` may take on one difference or ratio.
+_SIMPLIFY_SECONDS = 10.0
+
+
+class _OutOfTime(BaseException):
+    """Raised by the alarm that bounds :func:`_simplified` (not an Exception, so
+    sympy's own ``except Exception`` blocks let it through)."""
+
+
+def _simplified(expr: sympy.Expr) -> sympy.Expr:
+    """``sympy.simplify(expr)``, or ``expr`` itself where that takes longer than
+    :data:`_SIMPLIFY_SECONDS`: a law sympy cannot show equal in that time is not
+    counted as shown (``tanh`` against ``1/sqrt(cosh)`` with SRSD's 7.2e22
+    inside ran for minutes). Bounded only in the main thread, where a signal
+    can interrupt it."""
+    if threading.current_thread() is not threading.main_thread() or \
+            not hasattr(signal, "setitimer"):
+        return sympy.simplify(expr)
+
+    def stop(signum: int, frame: object) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, _SIMPLIFY_SECONDS)
+    try:
+        return sympy.simplify(expr)
+    except _OutOfTime:
+        return expr
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _surely_different(mr: sympy.Expr, tr: sympy.Expr, at: Mapping[str, np.ndarray] | None = None,
+                      points: int = 8) -> bool:
+    """Whether neither ``tr − mr`` nor ``mr/tr`` is constant at a few points: the
+    first of ``at`` (values of the inputs, by name), else random ones in [0.5, 2].
 
     A necessary condition for :func:`_same_law`, checked first because
     ``sympy.simplify`` can take minutes on a long wrong formula. Only a clear
@@ -103,6 +141,11 @@ def _surely_different(mr: sympy.Expr, tr: sympy.Expr, points: int = 8) -> bool:
     if not symbols:
         return False
     values = np.random.default_rng(0).uniform(0.5, 2.0, (points, len(symbols)))
+    if at is not None and all(str(s) in at for s in symbols):
+        # On the data's domain: SRSD's exp(7.2e22·B·μ/T) is inf at B, μ, T near 1.
+        values = np.column_stack([np.asarray(at[str(s)], dtype=float)[:points]
+                                  for s in symbols])
+        points = values.shape[0]
     try:
         with np.errstate(all="ignore"):
             a = np.asarray(sympy.lambdify(symbols, mr, "numpy")(*values.T), dtype=float)
@@ -148,7 +191,8 @@ def _terms(expr: sympy.Expr) -> dict[sympy.Expr, complex]:
 
 def check(model: object, truth: object, *, constants: Mapping[str, float] | None = None,
           rtol: float = 0.01, digits: int = 6, significant: int | None = None,
-          positive: Sequence[str] = ()) -> CheckResult:
+          positive: Sequence[str] = (), at: Mapping[str, np.ndarray] | None = None
+          ) -> CheckResult:
     """Compare a model with the true formula.
 
     Parameters
@@ -173,6 +217,12 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
         (SRBench's Feynman convention uses 3), so that constants however small
         survive: the model's always, the truth's where it has decimals (SRSD's
         physical constants), with π and e folded into them on both sides.
+    at
+        Values of the inputs, by name (a few rows of the data): where the two
+        are first compared numerically, before sympy simplifies their
+        difference. Without it, random points in [0.5, 2], where laws with
+        SRSD's constants overflow and sympy is left to decide (which can take
+        minutes).
 
     Returns
     -------
@@ -216,7 +266,7 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
         mr, tr = round_significant(m, significant), t_rounded
     else:
         mr, tr = round_floats(m, digits), round_floats(t, digits)
-    symbolic, difference, ratio = _same_law(mr, tr)
+    symbolic, difference, ratio = _same_law(mr, tr, at)
     if not symbolic and raw_model.has(sympy.Float) and \
             term_complexity(raw_model) <= _RATIONAL_LIMIT:
         # Again with the rounded decimals as exact rationals: cos(3.3t + 0.7)
@@ -234,7 +284,7 @@ def check(model: object, truth: object, *, constants: Mapping[str, float] | None
                                   frozenset(positive)), rounding)
         tr = _as_rationals(t_rounded) if significant is not None else \
             _as_rationals(t, rounding)
-        symbolic, difference, ratio = _same_law(mr, tr)
+        symbolic, difference, ratio = _same_law(mr, tr, at)
     mt, tt = _terms(m), _terms(t)
     if set(mt) != set(tt):
         mt2, tt2 = _terms(sympy.expand_trig(m)), _terms(sympy.expand_trig(t))

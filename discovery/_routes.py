@@ -74,7 +74,7 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         return model
     tried = [(best_bic, model)]
     for shape, n_exponents, search in power_laws(dataset, random_state=settings.random_state):
-        if _exact_enough(best, dataset):
+        if _settled(best, dataset, settings):
             break
         try:
             alternative = fit_library(dataset, Library([shape], spec="power law (log-space fit)"),
@@ -86,7 +86,7 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         tried.append((score, alternative))
         if score < best_bic:
             best, best_bic = alternative, score
-    factored = None if _exact_enough(best, dataset) else _best_factored(
+    factored = None if _settled(best, dataset, settings) else _best_factored(
         dataset, library, design, settings, started)
     if factored is not None:
         score, chosen = factored
@@ -95,7 +95,7 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
             best, best_bic = chosen, score
     for route in (lambda: _rational_route(dataset, library, design, settings, model),
                   lambda: _inner_route(dataset, settings, model)):
-        found = None if _exact_enough(best, dataset) else route()
+        found = None if _settled(best, dataset, settings) else route()
         if found is not None:
             score = _nonlinear_bic(found, n, floor)
             tried.append((score, found))
@@ -109,7 +109,7 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
         *[(name, (library, design)) for name in names], (None, None),
         *[(name, None) for name in names]]
     for name, first in stages:
-        if _exact_enough(best, dataset):
+        if _settled(best, dataset, settings):
             break
         scored = (_grown_route(dataset, settings, started) if name is None
                   else _transform_route(name, dataset, settings, started, first))
@@ -122,7 +122,7 @@ def _other_routes(model: Model, library: Library, design: Design, dataset: Datas
             tried.append(scored)
             if scored[0] < best_bic:
                 best_bic, best = scored
-    if not _exact_enough(best, dataset):
+    if not _settled(best, dataset, settings):
         best_bic, best = _simplest_close(best_bic, tried)
     return _note_rival_routes(best, best_bic, tried, dataset)
 
@@ -607,6 +607,17 @@ def _note_rival_routes(best: Model, best_bic: float, tried: list[tuple[float, Mo
                      "within 2 of it (BIC): the data barely prefer this one")
         return best.updated(metrics={"identifiability": notes})
     return best
+
+
+def _settled(model: Model, dataset: Dataset, settings: _Settings) -> bool:
+    """:func:`_exact_enough`, and, where the user named constants, no decimal left
+    inside a function: an inner scale no closed form matched may be one of them,
+    which a later route states (sqrt(z)·sqrt(0.10194·x/z + 1) is sqrt(x/g + z)
+    with g = 9.81 named)."""
+    if not _exact_enough(model, dataset):
+        return False
+    return not settings.constants or not any(
+        f.has(sympy.Float) for t in model.terms for f in t.term.atoms(sympy.Function, sympy.Pow))
 
 
 def _exact_enough(model: Model, dataset: Dataset) -> bool:

@@ -42,7 +42,39 @@ def simplify_expression(expr: sympy.Expr) -> sympy.Expr:
             forms.append(sympy.simplify(expr))
         except (TypeError, ValueError, NotImplementedError, RecursionError):
             pass
-    return _fewer_minus_signs(min(forms, key=lambda e: (term_complexity(e), len(str(e)))))
+    shortest = min(forms, key=lambda e: (term_complexity(e), len(str(e))))
+    return _fewer_minus_signs(_unit_denominator(shortest))
+
+
+def _unit_denominator(expr: sympy.Expr) -> sympy.Expr:
+    """A quotient whose denominator's constant term, a decimal, is divided out,
+    as the Feynman lectures write ``ω/(1 − v/c)``, not ``c·ω/(c − v)``: the same
+    number of constants, and the fitted one is then v's scale (an exact integer
+    or rational term is left: ``(2aρ + 3)/(3 − aρ)`` stays).
+
+    Examples
+    --------
+    >>> import sympy
+    >>> w, v = sympy.symbols("omega v", positive=True)
+    >>> _unit_denominator(299792458.0 * w / (v * (299792458.0 / v - 1)))
+    omega/(1 - 3.33564095198152e-9*v)
+    """
+    if term_complexity(expr) > _SIMPLIFY_LIMIT:
+        return expr
+    numerator, denominator = sympy.fraction(sympy.cancel(expr))  # v(1 − c/v) is v − c
+    lead = denominator.as_coeff_Add()[0] if denominator.is_Add else sympy.Integer(0)
+    if not lead.is_Float or lead == 0:
+        return expr
+
+    def divided(part: sympy.Expr) -> sympy.Expr:
+        out = sympy.Add(*[term / lead for term in sympy.Add.make_args(part)])
+        return out.xreplace({f: sympy.Integer(int(f)) for f in out.atoms(sympy.Float)
+                             if float(f) in (1.0, -1.0)})
+
+    out = divided(numerator) / divided(denominator)
+    # Only a regrouping of the same functions: cancel expands exp(−1.3(t − 4.1))
+    # into 206.44·exp(−1.3t), which hides the shift.
+    return out if out.atoms(sympy.Function) == expr.atoms(sympy.Function) else expr
 
 
 def _fewer_minus_signs(expr: sympy.Expr) -> sympy.Expr:

@@ -145,7 +145,7 @@ def power_laws(dataset: Dataset, max_factors: int = 2, random_state: int | None 
     path: list[list[int]] = [[]]  # factor sets to try, as columns of ``features``
     all_features = np.empty((len(sample), 0))
     features = all_features[rows]
-    labels: list[tuple[int, tuple[int, ...]]] = []
+    labels: list[tuple[int, tuple[int, ...], float]] = []
     if max_factors > 0 and not _fits_exactly(A, b):
         all_features, labels = _factor_features(np.abs(X[sample]))
         features = all_features[rows] * w[:, None]
@@ -175,8 +175,10 @@ def power_laws(dataset: Dataset, max_factors: int = 2, random_state: int | None 
         scaled = _scaled(columns, labels, Z.shape[1], np.abs(X[sample]))
         # Without inner scales first: freeing them trades off against the
         # exponents (γ^a (1 − s/γ)^b), so under noise the unscaled law may snap
-        # where the scaled fit cannot; both compete, the scales charged.
-        for scales in ((), scaled) if scaled else ((),):
+        # where the scaled fit cannot; both compete, the scales charged. A factor
+        # at a base scale has no law without its scale.
+        based = any(labels[j][2] != 1.0 for j in columns)
+        for scales in ((scaled,) if based else ((), scaled)) if scaled else ((),):
             snapped = _snapped_shape(np.column_stack([A, features[:, columns]]), b, symbols,
                                      [labels[j] for j in columns],
                                      np.column_stack([Z, all_features[:, columns]]),
@@ -337,24 +339,26 @@ def _scale_start(first: np.ndarray, k: int, columns: Callable[[np.ndarray], np.n
     return best
 
 
-def _scaled(columns: list[int], labels: list[tuple[int, tuple[int, ...]]], first: int,
+def _scaled(columns: list[int], labels: list[tuple[int, tuple[int, ...], float]], first: int,
             absX: np.ndarray) -> tuple[tuple[int, Callable[[np.ndarray], np.ndarray],
                                             np.ndarray], ...]:
     """The ``scaled`` argument of :func:`_original_scale_fit` for factor ``columns``
-    placed from column ``first`` of Z; ``exp(b·M)`` needs no scale (b is one)."""
+    placed from column ``first`` of Z (each monomial times its base scale, so the
+    fitted scale is relative to it); ``exp(b·M)`` needs no scale (b is one)."""
     out = []
     for i, j in enumerate(columns):
-        family, e = labels[j]
+        family, e, base = labels[j]
         if family != 0:
             with np.errstate(all="ignore"):
-                m = np.exp(np.log(absX) @ np.asarray(e, dtype=float))
+                m = base * np.exp(np.log(absX) @ np.asarray(e, dtype=float))
             out.append((first + i, _FACTORS[family][1], m))
     return tuple(out)
 
 
 def _best_on_original_scale(A: np.ndarray, b: np.ndarray, F: np.ndarray, Z: np.ndarray,
                             all_F: np.ndarray, target: np.ndarray,
-                            labels: list[tuple[int, tuple[int, ...]]], absX: np.ndarray,
+                            labels: list[tuple[int, tuple[int, ...], float]],
+                            absX: np.ndarray,
                             top: int = 20) -> list[int]:
     """Of the ``top`` single factors by log-space gain, the one whose nonlinear
     least-squares fit on the original scale leaves the least RSS, and the one
@@ -397,19 +401,53 @@ def _monomials(d: int) -> list[tuple[int, ...]]:
     return out
 
 
-def _factor_features(absX: np.ndarray) -> tuple[np.ndarray, list[tuple[int, tuple[int, ...]]]]:
-    """Log-space columns of every factor family on every monomial that is finite and varies."""
+#: A monomial whose typical size is this many decades from 1 also enters the
+#: factors at a data scale (:func:`_base_scale`).
+_FAR_DECADES = 3.0
+
+
+def _base_scale(family: int, m: np.ndarray) -> float:
+    """A scale s₀ that puts ``s₀·M`` where factor ``family`` is defined and bends.
+
+    SRSD writes physical constants as decimals: ``1 − v²/c²`` is ``1 − 1.1e-17·v²``
+    with v up to 10⁸, out of reach of inner scales started within 20 of 1. From
+    s₀ (0.5/max M inside ``1 − M``, 1/max M elsewhere) the inner scale is
+    fitted as for any factor, relative to s₀.
+    """
+    return (0.5 if _FACTORS[family][0] == "1-M" else 1.0) / float(np.max(m))
+
+
+def _rescaled(family: int, decades: float) -> bool:
+    """Whether factor ``family`` on a monomial of typical size 10^``decades`` also
+    enters at a base scale. Not ``exp`` (its exponent is the scale); not ``M − 1``,
+    nor ``1 + M`` on a small monomial: with a free scale s, ``sM − 1`` is
+    ``sM(1 − 1/(sM))`` and ``1 + sM`` is ``sM(1 + 1/(sM))``, the same laws as
+    ``1 ∓ M`` on the reciprocal monomial, which are the forms a physicist writes
+    (``1 − v²/c²``, ``1 + v/c``) and one fewer input exponent to print."""
+    if abs(decades) <= _FAR_DECADES or _FACTORS[family][0] in ("exp", "M-1"):
+        return False
+    return decades > 0 or _FACTORS[family][0] != "1+M"
+
+
+def _factor_features(absX: np.ndarray
+                     ) -> tuple[np.ndarray, list[tuple[int, tuple[int, ...], float]]]:
+    """Log-space columns of every factor family on every monomial that is finite
+    and varies, labelled (family, exponents, base scale): at scale 1, and also at
+    :func:`_base_scale` where the monomial is far from 1 in size."""
     columns, labels = [], []
     logs = np.log(absX)
     for e in _monomials(absX.shape[1]):
         with np.errstate(all="ignore"):
             m = np.exp(logs @ np.asarray(e, dtype=float))
+            size = float(np.mean(np.log10(m)))
             for f, (_, forward, _) in enumerate(_FACTORS):
-                column = forward(m)
-                if np.all(np.isfinite(column)) and np.ptp(column) > 1e-9 * (
-                        1 + np.max(np.abs(column))):
-                    columns.append(column)
-                    labels.append((f, e))
+                bases = (1.0, _base_scale(f, m)) if _rescaled(f, size) else (1.0,)
+                for base in bases:
+                    column = forward(base * m)
+                    if np.all(np.isfinite(column)) and np.ptp(column) > 1e-9 * (
+                            1 + np.max(np.abs(column))):
+                        columns.append(column)
+                        labels.append((f, e, base))
     if not columns:
         return np.empty((absX.shape[0], 0)), []
     return np.column_stack(columns), labels
@@ -573,7 +611,7 @@ def _profile_snap(Z: np.ndarray, target: np.ndarray, coef: np.ndarray, free_rss:
 
 
 def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ...],
-                   factors: list[tuple[int, tuple[int, ...]]], Z: np.ndarray,
+                   factors: list[tuple[int, tuple[int, ...], float]], Z: np.ndarray,
                    target: np.ndarray, scaled: tuple = ()) -> tuple[sympy.Expr, int] | None:
     """The shape with every exponent snapped to a small rational, and its count
     of inner scales other than 1; or None.
@@ -604,6 +642,9 @@ def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ..
         with np.errstate(all="ignore"):
             covariance = np.linalg.pinv(A.T @ A) * float(residual @ residual) / dof
         scaled = ()
+        # A factor at a base scale keeps it (fitted exactly there: a parameter).
+        scales = [sympy.Integer(1) if base == 1 else sympy.Float(base, 6)
+                  for *_, base in factors]
     else:
         refined = _original_scale_fit(Z, target, coef, scaled)
         if refined is None:
@@ -625,7 +666,7 @@ def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ..
             return None
         snapped = list(profiled)
     rational = [sympy.Rational(f.numerator, f.denominator) for f in snapped]  # type: ignore[union-attr]
-    n_scales = 0
+    n_scales = sum(scale != 1 for scale in scales)
     if scaled:
         # The scales move with the exponents they were fitted beside (b and s
         # trade off in (1 − s·M)^b): refitted with the exponents held at their
@@ -641,16 +682,21 @@ def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ..
         for i, (j, *_) in enumerate(scaled):
             at = 1 + i  # the free parameters are the intercept, then the scales
             u, se_u = coef[k + i], math.sqrt(max(covariance[at, at], 0.0))
-            if abs(u) <= 3 * se_u or abs(u) < 1e-9:
-                continue
             if not abs(u) < _MAX_LOG_SCALE:
                 return None  # a factor pushed to where it is flat or a step: no law
-            value = math.exp(u)
+            log_scale = u + math.log(factors[j - first][2])  # u is relative to the base
+            if abs(log_scale) <= 3 * se_u or abs(log_scale) < 1e-9:
+                continue
+            value = math.exp(log_scale)
             closed = recognise(value, value * se_u)
-            scales[j - first] = closed.expr if closed is not None else sympy.Float(value, 6)
+            # As many digits as the fit supports and two more (a scale rounded to 6
+            # digits misfits noise-free data by 1e-8 of y where v/c = 0.3).
+            digits = int(np.clip(math.ceil(-math.log10(max(se_u, 1e-15))) + 2, 6, 15))
+            scales[j - first] = closed.expr if closed is not None else \
+                sympy.Float(value, digits)
             n_scales += 1
     shape = sympy.Mul(*[s**a for s, a in zip(symbols, rational[:d])])
-    for (family, e), power, scale in zip(factors, rational[d:], scales):
+    for (family, e, _), power, scale in zip(factors, rational[d:], scales):
         if power == 0:
             continue
         monomial = scale * sympy.Mul(*[s**a for s, a in zip(symbols, e)])

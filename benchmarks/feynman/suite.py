@@ -102,7 +102,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     tss = float(np.sum((test_y - test_y.mean()) ** 2))
     r2 = 1.0 - float(np.sum(residual**2)) / tss if tss > 0 else float("nan")
     positive = [v.name for v in problem.variables if v.low > 0 and v.sign == "positive"]
-    result = check(model.expression, problem.formula, significant=3, positive=positive)
+    result = check(model.expression, problem.formula, significant=3, positive=positive,
+                   at={name: values[:8] for name, values in test_x.items()})
     return {"status": "ok", "symbolic": bool(result.symbolic), "exact": bool(result.exact),
             "r2": r2 if math.isfinite(r2) else None, "accurate": bool(r2 > 0.999),
             "complexity": term_complexity(model.expression), "fit_s": seconds,

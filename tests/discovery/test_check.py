@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from discovery import ParseError, check
@@ -75,3 +76,20 @@ def test_an_input_named_like_a_constant_is_that_input_in_the_truth():
     # The model's symbol E is an input (energy), so the truth's E is that input too.
     assert check(E * a / (1 - a / 3), "E*a/(1 - a/3)").exact
     assert not check(E * a, "2.718281828*a").symbolic
+
+
+def test_laws_are_first_compared_numerically_on_the_data_domain():
+    # With SRSD's constants exp(7.24e22·B/T) overflows at B, T in [0.5, 2], so the
+    # random points cannot tell; on rows of the data (B/T ~ 1e-23) they can, and
+    # sympy is not asked.
+    import sympy
+
+    from discovery._check import _surely_different
+
+    B, T, n = sympy.symbols("B T n", positive=True)
+    model, truth = n * sympy.exp(-7.0e22 * B / T), n * sympy.exp(-7.24e22 * B / T)
+    rng = np.random.default_rng(0)
+    at = {"B": rng.uniform(1, 2, 8) * 1e-23, "T": rng.uniform(1, 2, 8), "n": rng.uniform(1, 2, 8)}
+    assert not _surely_different(model, truth)
+    assert _surely_different(model, truth, at)
+    assert not _surely_different(truth, truth, at)

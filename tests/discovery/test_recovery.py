@@ -197,6 +197,21 @@ def test_power_laws_with_a_factor_of_a_monomial(law, noise):
         f"{law}: got {model.expression}"
 
 
+@pytest.mark.parametrize("noise", [0.0, 0.01])
+def test_a_factor_of_a_monomial_far_from_one_in_size(noise):
+    # SRSD writes c as a decimal: 1 − v²/c² is 1 − 1.1e-17·v² with v near 10⁸,
+    # out of reach of inner scales near 1; the factor enters at a data scale.
+    rng = np.random.default_rng(5)
+    data = {"m0": rng.uniform(1, 5, 1000), "v": rng.uniform(1e7, 2.5e8, 1000)}
+    y = data["m0"] / np.sqrt(1 - data["v"] ** 2 / 299792458.0**2)
+    data["y"] = y + noise * np.sqrt(np.mean(y**2)) * rng.normal(size=y.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = discover(data, target="y", device="cpu", n_bootstrap=0)
+    truth = "m0/sqrt(1 - v**2/299792458.0**2)"
+    assert check(model, truth, significant=3, positive=["m0", "v"]).symbolic, model.expression
+
+
 def test_the_reported_total_covers_every_route_when_the_library_fit_wins(cannon):
     started = time.perf_counter()
     model = discover(cannon, target="s", constants={"g": G}, simplify=False, device="cpu")
