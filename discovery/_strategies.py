@@ -643,7 +643,7 @@ def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ..
             covariance = np.linalg.pinv(A.T @ A) * float(residual @ residual) / dof
         scaled = ()
         # A factor at a base scale keeps it (fitted exactly there: a parameter).
-        scales = [sympy.Integer(1) if base == 1 else sympy.Float(base, 6)
+        scales = [sympy.Integer(1) if base == 1 else sympy.Float(base, 15)
                   for *_, base in factors]
     else:
         refined = _original_scale_fit(Z, target, coef, scaled)
