@@ -61,7 +61,10 @@ def _unit_denominator(expr: sympy.Expr) -> sympy.Expr:
     """
     if term_complexity(expr) > _SIMPLIFY_LIMIT:
         return expr
-    numerator, denominator = sympy.fraction(sympy.cancel(expr))  # v(1 − c/v) is v − c
+    try:
+        numerator, denominator = sympy.fraction(sympy.cancel(expr))  # v(1 − c/v) is v − c
+    except (sympy.PolynomialError, TypeError, ValueError, NotImplementedError, RecursionError):
+        return expr
     lead = denominator.as_coeff_Add()[0] if denominator.is_Add else sympy.Integer(0)
     if not lead.is_Float or lead == 0:
         return expr
