@@ -210,7 +210,9 @@ class _Shapes:
     """A library a route fits, evaluated (``design``), with what a model of k of
     its terms is charged: ``exponents`` fitted beyond the coefficients, and the
     search ``fixed + 2γ·log C(size, k)`` (``search`` = (size, γ) for the fit's
-    own extended BIC); ``max_terms`` caps the fit's terms below the settings'."""
+    own extended BIC); ``max_terms`` caps the fit's terms below the settings'.
+    ``target``: the transformed target and its rows' root weights
+    (:func:`_transformed`) the library is for; None for y itself."""
 
     library: Library
     design: Design
@@ -218,6 +220,7 @@ class _Shapes:
     search: tuple[int, float] = (1, 0.0)
     fixed: float = 0.0
     max_terms: int | None = None
+    target: tuple[np.ndarray, np.ndarray] | None = None
 
     def charge(self, k: int) -> float:
         size, gamma = self.search
@@ -245,20 +248,19 @@ def _shape_libraries(name: str | None, dataset: Dataset, settings: _Settings,
     from ._monomials import grown_monomials
     from ._strategies import power_laws
 
-    if name is None:
-        z, root_weight = dataset.y, None
-    else:
-        transformed = _transformed(name, dataset.y)
-        if transformed is None:
-            return
-        z, root_weight = transformed
+    transformed = None if name is None else _transformed(name, dataset.y)
+    if name is not None and transformed is None:
+        return
+    z, root_weight = (dataset.y, None) if transformed is None else transformed
     if first is not None:
-        yield _Shapes(first[0], first[1], search=(len(first[1].terms), 0.5))
+        yield _Shapes(first[0], first[1], search=(len(first[1].terms), 0.5),
+                      target=transformed)
         for shape, exponents, search in ([] if name is None else power_laws(
                 replace(dataset, y=z), max_factors=0, random_state=settings.random_state)[:1]):
             law = Library([shape], spec=f"power law of {name} (log-space fit)")
             try:
-                yield _Shapes(law, _evaluate(law, dataset, settings), exponents, fixed=search)
+                yield _Shapes(law, _evaluate(law, dataset, settings), exponents, fixed=search,
+                              target=transformed)
             except (LibraryError, *_NUMERICAL):
                 pass
         return
@@ -273,7 +275,7 @@ def _shape_libraries(name: str | None, dataset: Dataset, settings: _Settings,
             # than the pursuit chose (and an intercept): with more, a series (of
             # x^(k/2) z^(−k/2) for sqrt(x/g + z)) can reach the rounding floor.
             yield _Shapes(grown, _evaluate(grown, dataset, settings), search=(explored, 1.0),
-                          max_terms=chosen + 1)
+                          max_terms=chosen + 1, target=transformed)
         except (LibraryError, *_NUMERICAL):
             pass
 
@@ -399,7 +401,8 @@ def _best_factored(dataset: Dataset, library: Library, design: Design, settings:
 
 def _transform_fit(name: str, dataset: Dataset, shapes: _Shapes, settings: _Settings,
                    started: float) -> tuple[Model, Model] | None:
-    """The fit of transformed target ``name`` with ``shapes`` and the model it gives for y.
+    """The fit of transformed target ``name`` with ``shapes`` (built for it by
+    :func:`_shape_libraries`) and the model it gives for y.
 
     Rows are weighted by 1/|g'(y)| (the delta method), so the fit approximates
     least squares on y. None where the transform does not apply or its
@@ -408,10 +411,9 @@ def _transform_fit(name: str, dataset: Dataset, shapes: _Shapes, settings: _Sett
     from ._strategies import TRANSFORMS
 
     inverse = next(t for t in TRANSFORMS if t[0] == name)[2]
-    transformed = _transformed(name, dataset.y)
-    if transformed is None:
+    if shapes.target is None:
         return None
-    z, root_weight = transformed
+    z, root_weight = shapes.target
     design = shapes.design
     scale = torch.as_tensor(root_weight, dtype=design.matrix.dtype, device=design.matrix.device)
     weighted = replace(design, matrix=design.matrix * scale[:, None])
