@@ -157,3 +157,21 @@ def test_the_output_says_when_the_rows_cannot_identify_the_law(cannon, tmp_path,
     frame.to_csv(tmp_path / "noise.csv", index=False)
     assert main(["fit", str(tmp_path / "noise.csv"), "--target", "y", "--bootstrap", "0"]) == 0
     assert "Identifiable?" in capsys.readouterr().out
+
+
+def test_a_block_of_terms_that_only_fit_together_joins_the_support():
+    # (x1 - x2)² is three large columns that cancel; none alone explains what
+    # the y-block leaves, so additions one at a time miss them.
+    rng = np.random.default_rng(0)
+    x1, x2, y1, y2 = (torch.as_tensor(rng.uniform(1, 5, 400)) for _ in range(4))
+    names = ["y1**2", "y1*y2", "y2**2", "x1**2", "x1*x2", "x2**2", "x1**1.5", "x2**1.5",
+             "x1/x2", "x2/x1", "y1/y2", "exp(-x1)", "x1*x2**2"]
+    X = torch.stack([eval(n, {"exp": torch.exp}, {"x1": x1, "x2": x2, "y1": y1, "y2": y2})  # noqa: S307
+                     for n in names], dim=1)
+    y = (x1 - x2) ** 2 + (y1 - y2) ** 2
+    Xs, _ = scale_columns(X)
+    from discovery._subset import _grown_by_block
+
+    joined = _grown_by_block(Xs, y, (0, 1, 2), 3, budget=50_000)
+    assert joined[0] == (0, 1, 2, 3, 4, 5)
+    assert _Gram(Xs, y).rss(joined[0]) < 1e-9 * float(y @ y) / len(y)
