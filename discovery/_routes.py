@@ -573,13 +573,10 @@ def _skeleton(expr: sympy.Expr, signless: bool = False) -> sympy.Expr:
 
 def _proportional(a: sympy.Expr, b: sympy.Expr, dataset: Dataset) -> bool:
     """Whether ``a`` is a constant multiple of ``b`` on ``dataset``'s rows (to 1e-6)."""
-    from ._strategies import _evaluate
+    from ._strategies import _evaluate, proportional
 
     va, vb = _evaluate(a, dataset), _evaluate(b, dataset)
-    if va is None or vb is None or np.any(vb == 0):
-        return False
-    ratio = va / vb
-    return bool(np.ptp(ratio) <= 1e-6 * np.max(np.abs(ratio)))
+    return va is not None and vb is not None and proportional(va, vb, rtol=1e-6)
 
 
 def _note_rival_routes(best: Model, best_bic: float, tried: list[tuple[float, Model]],

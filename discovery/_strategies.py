@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -159,9 +159,9 @@ def power_laws(dataset: Dataset, max_factors: int = 2, random_state: int | None 
             path.append(list(picks))
             exact = _fits_exactly(np.column_stack([A, features[:, picks]]), b)
         if max_factors >= 2 and len(picks) == 2 and not exact:
-            pair = _best_pair(A, b, features)
-            if len(pair) == 2 and set(pair) != set(picks):
-                path.append(pair)
+            for pair in _best_pairs(A, b, features, [f for f, *_ in labels]):
+                if len(pair) == 2 and all(set(pair) != set(q) for q in path):
+                    path.append(pair)
         if not exact:
             # Under noise the log-space gains are biased (rows near zero dominate
             # them); the single factor that best fits y itself is tried too.
@@ -171,6 +171,7 @@ def power_laws(dataset: Dataset, max_factors: int = 2, random_state: int | None 
                     path.append([single])
     symbols = as_symbols(dataset.inputs)
     shapes: list[tuple[sympy.Expr, int, float]] = []
+    evaluated: list[np.ndarray] = []
     for columns in path:
         scaled = _scaled(columns, labels, Z.shape[1], np.abs(X[sample]))
         # Without inner scales first: freeing them trades off against the
@@ -187,10 +188,31 @@ def power_laws(dataset: Dataset, max_factors: int = 2, random_state: int | None 
                 continue
             shape, n_scales = snapped
             shape = -shape if sign < 0 else shape
-            if shape not in [s for s, *_ in shapes] and _evaluate(shape, dataset) is not None:
-                shapes.append((shape, X.shape[1] + len(columns) + n_scales,
-                               log_comb(all_features.shape[1], len(columns))))
+            values = _evaluate(shape, dataset)
+            if values is None:
+                continue
+            entry = (shape, X.shape[1] + len(columns) + n_scales,
+                     log_comb(all_features.shape[1], len(columns)))
+            # One law spelt two ways (sqrt(1 + v/c)/sqrt(1 − v/c) and
+            # sqrt(c/v + 1)/sqrt(c/v − 1)) is one shape: the spelling with the
+            # fewest parameters (a factor flat on the data, cosh(2e-26·v²), adds
+            # nothing), else the first.
+            same = next((i for i, other in enumerate(evaluated)
+                         if proportional(values, other)), None)
+            if same is None:
+                evaluated.append(values)
+                shapes.append(entry)
+            elif entry[1] < shapes[same][1]:
+                shapes[same] = entry
     return shapes
+
+
+def proportional(a: np.ndarray, b: np.ndarray, rtol: float = 1e-9) -> bool:
+    """Whether ``a`` is a constant multiple of ``b`` (to ``rtol``, default rounding)."""
+    with np.errstate(all="ignore"):
+        ratio = a / b
+    return bool(np.all(np.isfinite(ratio))
+                and np.ptp(ratio) <= rtol * float(np.max(np.abs(ratio))))
 
 
 #: How far from an integer a log-space exponent may be for its input to enter a
@@ -503,17 +525,30 @@ def _simplest(A: np.ndarray, b: np.ndarray, F: np.ndarray, options: list[list[in
     return min(options, key=lambda columns: (round(size(columns), 6), columns))
 
 
-def _best_pair(A: np.ndarray, b: np.ndarray, F: np.ndarray, top: int = 40) -> list[int]:
-    """The two columns of ``F`` (among the ``top`` best singly) that lower the RSS the most.
+def _best_pairs(A: np.ndarray, b: np.ndarray, F: np.ndarray, families: Sequence[int],
+                top: int = 40, tied: int = 2) -> list[list[int]]:
+    """The two columns of ``F`` (among the ``top`` best singly) that lower the RSS the most,
+    then up to ``tied`` pairs the noise cannot tell from it whose exponents snap;
+    ``families`` ranks the columns' factor families (:data:`_FACTORS`) for ties.
 
     Forward selection can open with a factor that only approximates the law
     (``exp(v/c)`` for ``sqrt((1 + v/c)/(1 − v/c))``) and then cannot finish it;
-    the exact pair is found among the best single columns.
+    the exact pair is found among the best single columns. Under noise many
+    pairs fit as well as the best (``(e^{c²/v²} − 1)^{2}·e^{v²/c²}`` within
+    0.3% of RSS of the law at 1% noise): every pair whose RSS exceeds the
+    best's by less than the 99% quantile of χ² (two degrees) in noise
+    variances is as good a description, and of those the ones whose
+    exponents, all held at small rationals, still fit within the 99.9%
+    quantile of χ² (a degree an exponent) of the best (:func:`_snapped_rss`)
+    are kept too, the simplest first: Occam's razor among fits the data do
+    not separate, the one-standard-error rule of Breiman et al. (1984).
     """
+    from scipy import stats
+
     r, Fr, gain = _single_gains(A, b, F)
     best = [int(j) for j in np.argsort(-gain)[:top] if np.isfinite(gain[j])]
     if len(best) < 2:
-        return best
+        return [best]
     G = Fr[:, best].T @ Fr[:, best]
     c = Fr[:, best].T @ r
     i, j = np.triu_indices(len(best), 1)
@@ -523,8 +558,55 @@ def _best_pair(A: np.ndarray, b: np.ndarray, F: np.ndarray, top: int = 40) -> li
         pair_gain = (G[j, j] * c[i] ** 2 - 2 * G[i, j] * c[i] * c[j] + G[i, i] * c[j] ** 2) / det
     pair_gain = np.where(ok, pair_gain, -np.inf)
     top_gain = np.max(pair_gain)
-    tied = np.flatnonzero(pair_gain >= top_gain - _TIE * abs(top_gain))
-    return _simplest(A, b, F, [[best[i[k]], best[j[k]]] for k in tied])
+    ties = np.flatnonzero(pair_gain >= top_gain - _TIE * abs(top_gain))
+    first = _simplest(A, b, F, [[best[i[k]], best[j[k]]] for k in ties])
+    pairs = [first]
+    rss = float(r @ r) - pair_gain
+    sigma2 = max(float(np.min(rss)), 0.0) / max(len(b) - A.shape[1] - 2, 1)
+    close = np.flatnonzero(rss <= np.min(rss) + float(stats.chi2.ppf(0.99, 2)) * sigma2)
+    # Snapped, every exponent held: the pairs whose law holds as well as the best
+    # fit (at 99.9%: the log-space fit only approximates the fit on y, which judges next).
+    limit = float(np.min(rss)) + float(stats.chi2.ppf(0.999, A.shape[1] + 1)) * sigma2
+    held = [(*_snapped_rss(np.column_stack([A, F[:, [best[i[k]], best[j[k]]]]]), b),
+             [best[i[k]], best[j[k]]]) for k in close]
+    # The simplest first (the smallest exponents, then the factor families a
+    # physicist writes first: ``families``, the columns' indices in
+    # :data:`_FACTORS`, 1 ± M before M − 1), as :func:`_simplest` breaks exact ties.
+    held = sorted((h for h in held if h[0] <= limit and set(h[2]) != set(first)),
+                  key=lambda h: (round(h[1], 6), sum(families[c] for c in h[2]), h[0]))
+    return pairs + [pair for *_, pair in held[:tied]]
+
+
+def _snapped_rss(A: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """The RSS of ``b`` on ``A`` with every coefficient but the intercept (column 0)
+    held at a small rational (:data:`_MAX_DENOMINATOR`), the intercept refitted
+    (inf where one is too large to be an exponent), and the sum of their sizes.
+
+    The coefficients are held one at a time, the one nearest its rational in
+    standard errors first, the others refitted after each: collinear factors
+    (``(1 + v/c)^a (1 − v/c)^b``) share their error, and once ``b = −1/2`` is
+    held, ``a`` = 0.41 ± 0.1 moves to its 1/2.
+    """
+    held: dict[int, float] = {}
+    m = A.shape[1]
+    while True:
+        free = [j for j in range(m) if j not in held]
+        offset = A[:, list(held)] @ np.array(list(held.values())) if held else 0.0
+        coef, *_ = np.linalg.lstsq(A[:, free], b - offset, rcond=None)
+        residual = b - offset - A[:, free] @ coef
+        rss = float(residual @ residual)
+        if len(free) == 1:
+            size = float(sum(abs(v) for v in held.values()))
+            return rss, size
+        sigma2 = rss / max(len(b) - len(free), 1)
+        with np.errstate(all="ignore"):
+            se = np.sqrt(np.clip(np.diag(np.linalg.pinv(A[:, free].T @ A[:, free])) * sigma2,
+                                 1e-300, None))
+        rounded = [float(Fraction(float(a)).limit_denominator(_MAX_DENOMINATOR)) for a in coef]
+        k = min(range(1, len(free)), key=lambda i: abs(coef[i] - rounded[i]) / se[i])
+        if abs(rounded[k]) > _MAX_EXPONENT:
+            return math.inf, math.inf
+        held[free[k]] = rounded[k]
 
 
 def _snap(value: float, tolerance: float) -> Fraction | None:
