@@ -221,28 +221,31 @@ def _grown_by_block(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...], 
     Single additions and swaps cannot reach a part of the law whose terms
     only fit together: (x₁ − x₂)² is x₁² − 2x₁x₂ + x₂², three large columns
     that cancel, none of which alone explains much of what the rest leaves
-    (on 1% noise, Δx² + Δy² was fitted by 11 odd terms with 3x the RSS of
-    its six). So the other columns and y are projected off ``support`` and
-    the best b-subsets of the projections enumerated exhaustively (exactly
+    (on 1% noise the y² fit of Δx² + Δy² chose 11 odd terms with 6× the
+    weighted RSS of its six; no six-term support found came within 180×).
+    So the other columns and y are projected off ``support`` and the best
+    b-subsets of the projections enumerated exhaustively (exactly
     the RSS of the joined support): the block step of block-OMP and of the
     splicing of abess (Zhu et al. 2020), with blocks found, not given.
     """
     n = X.shape[0]
     Q, R = torch.linalg.qr(X[:, list(support)])
-    if bool((R.diagonal().abs() < 1e-10 * R.diagonal().abs().max()).any()):
+    if _rank_deficient(R):
         return []
     r = y - Q @ (Q.T @ y)
     # The projections' norms and correlations with r, without forming them all
     # (Xᵀr is the projections' too: r is orthogonal to Q).
-    norms = ((X * X).sum(dim=0) - ((Q.T @ X) ** 2).sum(dim=0)).clamp_min(0).sqrt()
-    usable = norms > 1e-6 * X.norm(dim=0)
+    QtX = Q.T @ X
+    squares = (X * X).sum(dim=0)
+    norms = (squares - (QtX**2).sum(dim=0)).clamp_min(0).sqrt()
+    usable = norms > 1e-6 * squares.sqrt()
     usable[list(support)] = False
     if int(usable.sum()) < b:
         return []
     corr = torch.where(usable, (X.T @ r).abs() / norms.clamp_min(1e-300), -1.0)
     m = min(_affordable(budget, b, int(usable.sum())), SEARCH_COLUMNS)
     index = torch.topk(corr, m).indices
-    projected = X[:, index] - Q @ (Q.T @ X[:, index])
+    projected = X[:, index] - Q @ QtX[:, index]
     gram = _Gram(projected / (norms[index] / math.sqrt(n)), r)
     columns = torch.arange(m, device=X.device)
     return [tuple(sorted((*support, *index[list(block)].tolist())))
@@ -364,7 +367,12 @@ def _exact_fit(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],
     """Whether least squares (by QR, not the Gram) on ``support`` fits to within ``limit``."""
     A = X[:, list(support)]
     Q, R = torch.linalg.qr(A)
-    if bool((R.diagonal().abs() < 1e-10 * R.diagonal().abs().max()).any()):
+    if _rank_deficient(R):
         return False
     residual = y - Q @ (Q.T @ y)
     return float(residual @ residual) <= limit
+
+
+def _rank_deficient(R: torch.Tensor) -> bool:
+    """Whether the triangular factor of a QR has a pivot below 1e-10 of its largest."""
+    return bool((R.diagonal().abs() < 1e-10 * R.diagonal().abs().max()).any())
