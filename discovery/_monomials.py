@@ -180,8 +180,9 @@ def grown_monomials(dataset: Dataset, y: np.ndarray | None = None,
     k of these terms is one of ``C(explored, k)``: the search to charge) and
     the number of terms the pursuit chose.
 
-    The candidates are every input's atoms and every product the beam kept on
-    its way (see :func:`_best_product`), for a subset search to choose among.
+    The candidates are every input's atoms, every product the beam kept on
+    its way (see :func:`_best_product`) and every product one atom away from a
+    term the pursuit chose, for a subset search to choose among.
     The pursuit adds the best product while it lowers the BIC of the
     least-squares fit (with an intercept) by more than its share of the
     search, ``2·log`` of the products scored so far (the risk inflation
@@ -252,5 +253,19 @@ def grown_monomials(dataset: Dataset, y: np.ndarray | None = None,
             rss = float(r @ r)
     if not chosen:
         return [], 0, 0
+    # The pursuit's terms are often near misses, each compensating another
+    # (M·α·mom/(T·c³·ε·kb) beside a half-power mix for the law's
+    # M·α·mom/(T·c²·ε·kb)): their neighbours one atom away join the pool, and
+    # are charged as scored, for the subset search to choose among.
+    for key in chosen:
+        for atom, atom_values in atoms:
+            grown = _combine(key, atom)
+            if grown is None or grown in pool:
+                continue
+            with np.errstate(all="ignore"):
+                column = pool[key] * atom_values
+            if np.all(np.isfinite(column)):
+                pool[grown] = column
+                scored.add(grown)
     symbols = as_symbols(dataset.inputs)
     return [_expression(k, symbols) for k in pool], len(scored), len(chosen)

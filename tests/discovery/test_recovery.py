@@ -483,3 +483,17 @@ def test_a_sum_of_squares_times_a_mass_is_not_a_rational_law_under_noise():
     assert model.metrics.get("strategy") != "rational", model.expression
     assert check(model, problem.formula, significant=3,
                  positive=["m", "omega", "omega_0", "x"]).symbolic, model.expression
+
+
+def test_two_terms_sharing_a_factor_from_a_near_miss_under_noise():
+    # Feynman II.36.38 at 1% noise: the pursuit's terms are near misses of the
+    # law's, M·α·mom/(T·c³·ε·kb) among them; the law's M·α·mom/(T·c²·ε·kb) is
+    # one atom away and joins the pool the subset search chooses from.
+    from benchmarks.feynman.problems import generate, load_problems
+
+    problem = next(p for p in load_problems("feynman") if p.name == "II.36.38")
+    x, y = generate(problem, 1000, noise=0.01, random_state=0)
+    model = discover({**x, "f": y}, target="f", device="cpu", random_state=0, n_bootstrap=0)
+    assert check(model, problem.formula, significant=3, positive=list(x)).symbolic, \
+        model.expression
+    assert model.verdict["status"] == "law", model.verdict["reasons"]
