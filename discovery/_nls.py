@@ -18,7 +18,7 @@ import numpy as np
 import sympy
 from scipy import stats
 
-from ._constants import ALPHA, recognise
+from ._constants import ALPHA, ClosedForm, recognise
 
 if TYPE_CHECKING:
     from ._data import Dataset
@@ -105,11 +105,24 @@ def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.nda
     noise: b = 0.998 ± 0.001 is 1, and then a = 1.001 ± 0.0006 is too, where a
     = 1.004 ± 0.002 alone was not told from chance), every round tested
     against the free fit's RSS, the fixed values counted together, so the
-    rounds spend no more than the one test. ``keep(i)`` false leaves parameter
+    rounds spend no more than the one test. Where a claim fails that test,
+    the values it would hold are tried with those recognised given them,
+    jointly (correlated parameters can be off together along the direction
+    the data leave loose). ``keep(i)`` false leaves parameter
     ``i`` a decimal. Returns the parameters as expressions (closed forms, else
     15-digit floats), their values and the RSS.
     """
     sigma2 = rss / max(n - len(coef), 1)
+
+    def refit(held: dict[int, float]) -> NLSFit:
+        try:
+            return fit_parameters(residual, final, held)
+        except (ValueError, np.linalg.LinAlgError):
+            return final, math.inf, np.zeros((n, 0))
+
+    def holds(held: dict[int, float], held_rss: float) -> bool:
+        return held_rss - rss <= float(stats.chi2.ppf(0.99, len(held))) * sigma2 + floor
+
     fixed: dict[int, sympy.Expr] = {}
     values: dict[int, float] = {}
     final, final_rss, final_se = coef, rss, se
@@ -122,12 +135,24 @@ def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.nda
                          / max(final_se[free.index(i)], 1e-300))
         while claimed:
             trial = {**values, **{i: forms[i].value for i in claimed}}  # type: ignore[union-attr]
-            try:
-                snapped, snapped_rss, J = fit_parameters(residual, final, trial)
-            except (ValueError, np.linalg.LinAlgError):
-                snapped_rss = math.inf
-            if snapped_rss - rss <= float(stats.chi2.ppf(0.99, len(trial))) * sigma2 + floor:
+            snapped, snapped_rss, J = refit(trial)
+            if holds(trial, snapped_rss):
                 break
+            # Correlated parameters: with these held, another may be recognised
+            # too (its estimate given them, 1.0005 ± 0.0009 where alone it was
+            # 1.0042 ± 0.0016), and the joint claim is then tested with one
+            # degree of freedom a value; it may hold where the claim alone did
+            # not (each 2.7 standard errors off along the one direction the data
+            # cannot pin down).
+            more = _recognised_given(trial, snapped, snapped_rss, J, named, n, keep)
+            if more:
+                joint = {**trial, **{i: f.value for i, f in more.items()}}
+                joint_fit = refit(joint)
+                if holds(joint, joint_fit[1]):
+                    forms.update(more)
+                    claimed += list(more)
+                    snapped, snapped_rss, J = joint_fit
+                    break
             claimed.pop()
         if not claimed:
             break
@@ -137,6 +162,20 @@ def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.nda
         final_se = standard_errors(J, snapped_rss, n)
     exprs = [fixed[i] if i in fixed else sympy.Float(final[i], 15) for i in range(len(coef))]
     return exprs, final, final_rss
+
+
+def _recognised_given(held: Mapping[int, float], coef: np.ndarray, rss: float, J: np.ndarray,
+                      named: Mapping[str, float], n: int, keep: Callable[[int], bool]
+                      ) -> dict[int, ClosedForm]:
+    """The parameters not ``held`` that the catalogue recognises honestly at their
+    fit with ``held`` fixed (values ``coef``, Jacobian ``J`` of the others)."""
+    free = [i for i in range(len(coef)) if i not in held]
+    if not math.isfinite(rss) or J.shape[1] != len(free):
+        return {}
+    se = standard_errors(J, rss, n)
+    found = {i: recognise(float(coef[i]), float(se[k]), named, alpha=ALPHA)
+             for k, i in enumerate(free) if keep(i)}
+    return {i: f for i, f in found.items() if f is not None}
 
 
 def term_columns(terms: list[sympy.Expr], dataset: Dataset) -> np.ndarray:
