@@ -128,13 +128,11 @@ def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.nda
     final, final_rss, final_se = coef, rss, se
     while len(fixed) < len(coef):
         free = [i for i in range(len(coef)) if i not in fixed]
-        forms = {i: recognise(float(final[i]), float(final_se[k]), named, alpha=ALPHA)
-                 for k, i in enumerate(free) if keep(i)}
-        claimed = sorted((i for i, f in forms.items() if f is not None),
-                         key=lambda i: abs(final[i] - forms[i].value)  # type: ignore[union-attr]
+        forms = _recognised(final, final_se, fixed, named, keep)
+        claimed = sorted(forms, key=lambda i: abs(final[i] - forms[i].value)
                          / max(final_se[free.index(i)], 1e-300))
         while claimed:
-            trial = {**values, **{i: forms[i].value for i in claimed}}  # type: ignore[union-attr]
+            trial = {**values, **{i: forms[i].value for i in claimed}}
             snapped, snapped_rss, J = refit(trial)
             if holds(trial, snapped_rss):
                 break
@@ -144,7 +142,8 @@ def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.nda
             # degree of freedom a value; it may hold where the claim alone did
             # not (each 2.7 standard errors off along the one direction the data
             # cannot pin down).
-            more = _recognised_given(trial, snapped, snapped_rss, J, named, n, keep)
+            more = _recognised(snapped, standard_errors(J, snapped_rss, n), trial, named,
+                               keep) if math.isfinite(snapped_rss) else {}
             if more:
                 joint = {**trial, **{i: f.value for i, f in more.items()}}
                 joint_fit = refit(joint)
@@ -156,23 +155,20 @@ def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.nda
             claimed.pop()
         if not claimed:
             break
-        fixed.update({i: forms[i].expr for i in claimed})  # type: ignore[union-attr]
-        values.update({i: forms[i].value for i in claimed})  # type: ignore[union-attr]
+        fixed.update({i: forms[i].expr for i in claimed})
+        values.update({i: forms[i].value for i in claimed})
         final, final_rss = snapped, snapped_rss
         final_se = standard_errors(J, snapped_rss, n)
     exprs = [fixed[i] if i in fixed else sympy.Float(final[i], 15) for i in range(len(coef))]
     return exprs, final, final_rss
 
 
-def _recognised_given(held: Mapping[int, float], coef: np.ndarray, rss: float, J: np.ndarray,
-                      named: Mapping[str, float], n: int, keep: Callable[[int], bool]
-                      ) -> dict[int, ClosedForm]:
-    """The parameters not ``held`` that the catalogue recognises honestly at their
-    fit with ``held`` fixed (values ``coef``, Jacobian ``J`` of the others)."""
+def _recognised(coef: np.ndarray, se: np.ndarray, held: Mapping[int, object],
+                named: Mapping[str, float], keep: Callable[[int], bool]) -> dict[int, ClosedForm]:
+    """The closed forms the catalogue recognises honestly (:func:`recognise` at
+    :data:`ALPHA`) for the parameters not ``held``, at their fit with those
+    held: values ``coef``, standard errors ``se`` of the free ones in order."""
     free = [i for i in range(len(coef)) if i not in held]
-    if not math.isfinite(rss) or J.shape[1] != len(free):
-        return {}
-    se = standard_errors(J, rss, n)
     found = {i: recognise(float(coef[i]), float(se[k]), named, alpha=ALPHA)
              for k, i in enumerate(free) if keep(i)}
     return {i: f for i, f in found.items() if f is not None}

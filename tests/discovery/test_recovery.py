@@ -441,7 +441,6 @@ def test_a_discrete_input_with_as_many_terms_as_values_is_not_a_law():
     assert model.verdict["status"] != "law"
 
 
-
 @pytest.mark.parametrize("seed", [1, 4])
 def test_a_distance_in_the_plane_under_noise(seed):
     # y² = (x₂ − x₁)² + (y₂ − y₁)²: each square is three columns that cancel,
