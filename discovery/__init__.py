@@ -4,13 +4,11 @@ Importing this package has no side effects: no Julia, no printing, no logging
 handlers.
 """
 
-from ._check import CheckResult, check
-from ._constants import ClosedForm, consistent_with, recognise
 from ._data import Dataset, prepare, read_table
 from ._discover import METHODS, SOLVERS, discover
-from ._pysr import from_pysr, read_hall_of_fame
-from ._simplify import simplify_expression
+from .backends.pysr import from_pysr, read_hall_of_fame
 from .datasets import CANNON_TRUTH, cannon_data
+from .dynamics.ode import OdeModel, discover_ode, load_ode
 from .errors import (
     BackendUnavailable,
     DataError,
@@ -21,7 +19,9 @@ from .errors import (
 )
 from .estimator import SparseSymbolicRegressor
 from .model import Diagnostics, Model, ModelTerm, Uncertainty, Verdict, load
-from .ode import OdeModel, discover_ode, load_ode
+from .symbolic.check import CheckResult, check
+from .symbolic.constants import ClosedForm, consistent_with, recognise
+from .symbolic.simplify import simplify_expression
 
 __all__ = [
     "BackendUnavailable",

@@ -88,7 +88,7 @@ def csv_errors(path: Path) -> Iterator[None]:
         raise DataError(f"The data file {str(path)!r} is not valid CSV: {first}.") from exc
 
 
-def _safe_name(name: object) -> str:
+def safe_name(name: object) -> str:
     text = re.sub(r"\W", "_", str(name).strip()) or "x"
     if text[0].isdigit():
         text = "_" + text
@@ -207,7 +207,7 @@ def prepare(data: object, target: object = None, inputs: Sequence[str] | None = 
     if n < min_rows:
         raise DataError(f"{source[:1].upper()}{source[1:]} has {n} usable row(s) "
                         f"({n_dropped} dropped for NaN/inf); at least {min_rows} are needed.")
-    renamed = {c: _safe_name(c) for c in [*inputs, target]}
+    renamed = {c: safe_name(c) for c in [*inputs, target]}
     if len(set(renamed.values())) < len(renamed):
         raise DataError(f"Column names {', '.join(renamed)} collide once made into identifiers.")
     for old, new in renamed.items():

@@ -24,20 +24,11 @@ from basis_library import (
     resolve_device,
 )
 
-from ._assess import assess, constant_intervals
-from ._backends import BACKENDS, backend
 from ._data import Dataset, prepare
-from ._distributed import TableParts, streams
-from ._engine import (
-    _closed_forms,
-    _evaluate,
-    _Settings,
-    expressions,
-    fit_library,
-)
 from ._progress import Stages
-from ._routes import _exact_enough, _other_routes, _replication, route_refit
-from ._rows import (
+from .backends.registry import BACKENDS, backend
+from .bigdata.distributed import TableParts, streams
+from .bigdata.rows import (
     SEARCH_ROWS,
     RowSplit,
     held_out_fit,
@@ -45,22 +36,31 @@ from ._rows import (
     held_out_noise,
     split_rows,
 )
-from ._screen import KEEP_AT_MOST, SCREEN_ABOVE, screen_inputs, screen_residual
-from ._select import (
+from .bigdata.screen import KEEP_AT_MOST, SCREEN_ABOVE, screen_inputs, screen_residual
+from .errors import FitError
+from .model import Model
+from .routes.compare import exact_enough, other_routes, replication, route_refit
+from .routes.library import (
+    Settings,
+    closed_forms,
+    evaluate_library,
+    expressions,
+    fit_library,
+)
+from .search.select import (
     SELECTIONS,
     VALIDATIONS,
 )
-from ._simplify import simplify_expression
-from ._sparse import SOLVERS
-from ._verdict import signal_test, verdict
-from .errors import FitError
-from .model import Model
+from .search.sparse import SOLVERS
+from .symbolic.simplify import simplify_expression
+from .uncertainty.assess import assess, constant_intervals
+from .uncertainty.verdict import signal_test, verdict
 
 __all__ = ["discover", "METHODS", "SOLVERS"]
 
 log = logging.getLogger(__name__)
 
-#: The sparse engine, then every genetic backend of :data:`~discovery._backends.BACKENDS`.
+#: The sparse engine, then every genetic backend of :data:`~discovery.backends.registry.BACKENDS`.
 METHODS = ("sparse", *BACKENDS)
 
 
@@ -199,7 +199,7 @@ def discover(
         The address of a Dask scheduler (``tcp://host:8786``): ``data`` is then
         a Parquet file or a folder of Parquet parts, read by the workers; the
         client receives only the search rows and, from the other rows, small
-        matrices (:mod:`discovery._distributed`). Needs the ``dask`` and
+        matrices (:mod:`discovery.bigdata.distributed`). Needs the ``dask`` and
         ``parquet`` extras.
     stream
         Read ``data`` (a path: CSV, a Parquet file, a folder of Parquet files)
@@ -297,7 +297,7 @@ def discover(
             dataset = split.search
         validation = selection if selection in VALIDATIONS else (
             "extrapolation" if split_on is not None and selection != "cv" else "kfold")
-        settings = _Settings(solver=solver, selection=selection, max_terms=max_terms,
+        settings = Settings(solver=solver, selection=selection, max_terms=max_terms,
                              cv_folds=cv_folds, constants=named, simplify=simplify,
                              device=torch_device, random_state=random_state,
                              validation=validation, validation_fraction=validation_fraction,
@@ -333,14 +333,14 @@ def _check_columns(dataset: Dataset, named: Mapping[str, float], selection: str,
     if selection in ("kfold", "cv") and cv_folds > dataset.n:
         raise FitError(f"cv_folds={cv_folds} is more folds than the {dataset.n} rows.")
 
-def _run(dataset: Dataset, split: RowSplit | None, settings: _Settings,
+def _run(dataset: Dataset, split: RowSplit | None, settings: Settings,
          bar: Stages, *, method: str, basis: object, hints: Mapping[str, Variable],
          n_bootstrap: int, confidence: float, started: float, polish: bool,
          time_limit: float | None, options: dict[str, object]) -> Model:
     """Everything :func:`discover` does after checking its arguments."""
     random_state = settings.random_state
     if method != "sparse":
-        from ._genetic import discover_genetic
+        from .backends.genetic import discover_genetic
 
         model = discover_genetic(dataset, method, settings, started=started, polish=polish,
                                  time_limit=time_limit, options=options)
@@ -380,12 +380,12 @@ def _run(dataset: Dataset, split: RowSplit | None, settings: _Settings,
                                    "from_residual": more}},
             timings={"screening": screened_s})
     model = _assess(model, dataset, settings, n_bootstrap, confidence)
-    if not _exact_enough(model, dataset) and (n_bootstrap == 0 or model.metrics.get("strategy")):
+    if not exact_enough(model, dataset) and (n_bootstrap == 0 or model.metrics.get("strategy")):
         # The bootstrap re-selected only library fits; the others are replicated on halves.
         t = time.perf_counter()
-        replication = _replication(model, library, design, dataset,
-                                   replace(settings, simplify=False))
-        model = model.updated(metrics={"replication": replication},
+        replicated = replication(model, library, design, dataset,
+                                 replace(settings, simplify=False))
+        model = model.updated(metrics={"replication": replicated},
                               timings={"replication": time.perf_counter() - t})
     bar.done("intervals")
     model = _discrete_inputs(model, dataset)
@@ -403,14 +403,14 @@ def _run(dataset: Dataset, split: RowSplit | None, settings: _Settings,
 
 
 def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
-            settings: _Settings, started: float, bar: Stages) -> tuple[Model, Library, Design]:
+            settings: Settings, started: float, bar: Stages) -> tuple[Model, Library, Design]:
     """The sparse engine on ``dataset``: the library fit, and for the auto library the
     other routes; the winner simplified."""
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
     auto = isinstance(basis, str) and basis == "auto"
     t1 = time.perf_counter()
-    design = _evaluate(library, dataset, settings)
+    design = evaluate_library(library, dataset, settings)
     bar.done("library")
     # With the auto library every route is fitted unsimplified (sympy.simplify on
     # a long losing expression can take a minute); only the winner is simplified.
@@ -419,7 +419,7 @@ def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
                         timings={"library": t1 - t0, "evaluate": time.perf_counter() - t1})
     bar.done("search")
     if auto:
-        model = _other_routes(model, library, design, dataset, search, started)
+        model = other_routes(model, library, design, dataset, search, started)
         if settings.simplify:
             model = _simplify_model(model)
         bar.done("other routes")
@@ -432,7 +432,7 @@ def _with_inputs(dataset: Dataset, inputs: list[str]) -> Dataset:
     return replace(dataset, inputs=keep, columns={c: dataset.columns[c] for c in keep})
 
 
-def _assess(model: Model, dataset: Dataset, settings: _Settings, n_bootstrap: int,
+def _assess(model: Model, dataset: Dataset, settings: Settings, n_bootstrap: int,
             confidence: float) -> Model:
     """``model`` with intervals and diagnostics where the sparse engine chose its terms.
 
@@ -493,10 +493,10 @@ def _discrete_inputs(model: Model, dataset: Dataset) -> Model:
     return model.updated(metrics=metrics) if metrics else model
 
 
-def _judge(model: Model, dataset: Dataset, settings: _Settings, design: torch.Tensor) -> Model:
+def _judge(model: Model, dataset: Dataset, settings: Settings, design: torch.Tensor) -> Model:
     """``model`` with its :attr:`Model.verdict`; ``design`` is the library evaluated on the rows."""
     t = time.perf_counter()
-    exact = bool(model.metrics.get("exact_fit")) or _exact_enough(model, dataset)
+    exact = bool(model.metrics.get("exact_fit")) or exact_enough(model, dataset)
     signal = None
     if not exact:
         y = torch.tensor(dataset.y, dtype=design.dtype, device=design.device)
@@ -508,7 +508,7 @@ def _judge(model: Model, dataset: Dataset, settings: _Settings, design: torch.Te
     return model.updated(verdict=found, timings={"verdict": time.perf_counter() - t})
 
 
-def _estimate_held_out(model: Model, split: RowSplit, settings: _Settings,
+def _estimate_held_out(model: Model, split: RowSplit, settings: Settings,
                        n_bootstrap: int, confidence: float) -> Model:
     """``model`` refitted on the rows the search did not see (:mod:`._rows`).
 
@@ -531,7 +531,7 @@ def _estimate_held_out(model: Model, split: RowSplit, settings: _Settings,
         rows.update(estimate=0, reason=reason)
     else:
         k = len(terms)
-        closed, consistent, fixed = _closed_forms(held.R[:, :k], held.R[:, k], held.fit, terms,
+        closed, consistent, fixed = closed_forms(held.R[:, :k], held.R[:, k], held.fit, terms,
                                                   settings.constants, n=split.held_out.n)
         coef = held.fit.coef.numpy()
         raw, expression = expressions(coef, closed, terms, settings.simplify)

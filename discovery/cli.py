@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from ._data import read_table
-from ._derivatives import DERIVATIVES
 from ._discover import METHODS, SOLVERS
-from ._rows import SEARCH_ROWS
-from ._rows import describe as describe_rows
-from ._screen import describe as describe_screening
-from ._select import SELECTIONS
+from .bigdata.rows import SEARCH_ROWS
+from .bigdata.rows import describe as describe_rows
+from .bigdata.screen import describe as describe_screening
+from .dynamics.derivatives import DERIVATIVES
 from .errors import DiscoveryError
+from .search.select import SELECTIONS
 
 __all__ = ["main"]
 
@@ -392,7 +392,7 @@ def _ode_report(system, errors: dict[str, float] | None = None) -> None:  # noqa
 
 
 def _ode(args: argparse.Namespace) -> int:
-    from .ode import discover_ode
+    from .dynamics.ode import discover_ode
 
     constants = _constants(args.constants)
     data = read_table(args.data)
@@ -406,7 +406,7 @@ def _ode(args: argparse.Namespace) -> int:
 
 
 def _finish_ode(system, data, args: argparse.Namespace) -> int:  # noqa: ANN001
-    from .ode import write_ode_report
+    from .dynamics.ode import write_ode_report
 
     _write_json(system, args.json)
     written = []
@@ -425,7 +425,7 @@ def _finish_ode(system, data, args: argparse.Namespace) -> int:  # noqa: ANN001
 
 def _demo_ode(args: argparse.Namespace) -> int:
     from .datasets import DRAG, G, cannon_drag_data
-    from .ode import discover_ode
+    from .dynamics.ode import discover_ode
 
     data = cannon_drag_data(random_state=args.seed)
     print(f"Cannon with air drag: {data['shot'].nunique()} shots, {len(data)} positions at "

@@ -13,7 +13,7 @@ from basis_library import Library
 
 from ._data import MIN_ROWS
 from ._discover import discover
-from ._rows import SEARCH_ROWS
+from .bigdata.rows import SEARCH_ROWS
 
 __all__ = ["SparseSymbolicRegressor"]
 

@@ -52,8 +52,9 @@ class ModelTerm:
 
     def to_dict(self) -> dict[str, object]:
         return {"term": str(self.term), "coefficient": self.coefficient,
-                "std_error": _finite(self.std_error),
-                "interval": None if self.interval is None else [_finite(v) for v in self.interval],
+                "std_error": finite_or_none(self.std_error),
+                "interval": (None if self.interval is None
+                             else [finite_or_none(v) for v in self.interval]),
                 "inclusion": self.inclusion,
                 "closed_form": None if self.closed_form is None else str(self.closed_form),
                 "consistent_with": None if self.consistent_with is None
@@ -68,7 +69,7 @@ def _latex_text(text: str) -> str:
     return "".join(special.get(c, c) for c in text)
 
 
-def _finite(value: float) -> float | None:
+def finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
@@ -355,12 +356,12 @@ class Model:
     # --- evaluation ------------------------------------------------------------
     def _columns(self, X: object) -> list[np.ndarray]:
         if isinstance(X, pd.DataFrame) or isinstance(X, Mapping):
-            from ._data import _safe_name
+            from ._data import safe_name
 
             keys = list(X.keys() if isinstance(X, Mapping) else X.columns)
             # Columns were renamed to identifiers when fitting ("lambda" → "lambda_",
             # "my col" → "my_col"); either spelling is accepted here.
-            by_safe = {_safe_name(k): k for k in keys}
+            by_safe = {safe_name(k): k for k in keys}
             missing = [n for n in self.inputs if n not in X and n not in by_safe]
             if missing:
                 raise DataError(f"predict needs the input column(s) {', '.join(missing)}; "
@@ -412,7 +413,7 @@ class Model:
         if interval is not None:
             if not 0 < interval < 1:
                 raise FitError(f"interval must be a level between 0 and 1; got {interval!r}.")
-            from ._uncertainty import t_interval
+            from .stats.intervals import t_interval
 
             out += list(t_interval(prediction, std, int(self.uncertainty["dof"]), interval))
         return tuple(out)
@@ -448,7 +449,7 @@ class Model:
 
     def check(self, truth: object, **kwargs: Any):  # noqa: ANN201
         """:func:`discovery.check` of this model against ``truth``."""
-        from ._check import check
+        from .symbolic.check import check
 
         return check(self, truth, **kwargs)
 
@@ -486,7 +487,7 @@ class Model:
 
     def to_json(self) -> str:
         """:meth:`to_dict` as indented JSON text, what :meth:`save` writes."""
-        return json.dumps(self.to_dict(), indent=2, default=_json_default) + "\n"
+        return json.dumps(self.to_dict(), indent=2, default=json_default) + "\n"
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Model:
@@ -592,7 +593,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _json_default(value: object) -> object:
+def json_default(value: object) -> object:
     if isinstance(value, (np.floating, np.integer)):
         return value.item()
     if isinstance(value, np.ndarray):

@@ -119,7 +119,7 @@ def test_bad_benchmark_input_is_one_line_and_exit_code_2(argv, message, tmp_path
 
 def test_an_unavailable_backend_is_listed_with_its_reason(monkeypatch):
     import benchmarks.cannon as cannon
-    import discovery._pysr as module
+    import discovery.backends.pysr as module
     from benchmarks.baselines import Discovery
     from benchmarks.cannon import run_cannon
 

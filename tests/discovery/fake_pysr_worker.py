@@ -1,4 +1,4 @@
-"""A stand-in for discovery._pysr_worker: writes a hall of fame without Julia.
+"""A stand-in for discovery.backends.pysr_worker: writes a hall of fame without Julia.
 
 Used by the subprocess-plumbing test through DISCOVERY_PYSR_WORKER.
 """

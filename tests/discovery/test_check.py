@@ -84,7 +84,7 @@ def test_laws_are_first_compared_numerically_on_the_data_domain():
     # sympy is not asked.
     import sympy
 
-    from discovery._check import _surely_different
+    from discovery.symbolic.check import _surely_different
 
     B, T, n = sympy.symbols("B T n", positive=True)
     model, truth = n * sympy.exp(-7.0e22 * B / T), n * sympy.exp(-7.24e22 * B / T)

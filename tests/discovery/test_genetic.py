@@ -21,8 +21,8 @@ from discovery import (
     from_pysr,
     load,
 )
-from discovery._genetic import additive_terms, snap_floats
-from discovery._pysr import WORKER_ENV, find_julia, pysr_best, read_hall_of_fame
+from discovery.backends.genetic import additive_terms, snap_floats
+from discovery.backends.pysr import WORKER_ENV, find_julia, pysr_best, read_hall_of_fame
 from discovery.cli import main
 
 HERE = Path(__file__).parent
@@ -45,13 +45,13 @@ def hall(tmp_path):
 def test_polish_turns_operons_intercept_and_coefficient_into_70_d(rng):
     """The issue's example: 0.003054 + 69.99995*d becomes 70*d."""
     from discovery._data import prepare
-    from discovery._engine import _Settings
-    from discovery._genetic import polish_model
+    from discovery.backends.genetic import polish_model
+    from discovery.routes.library import Settings
 
     d = rng.uniform(1, 10, 300)
     dataset = prepare({"d": d, "y": 70 * d + rng.normal(0, 0.01, 300)}, "y")
     raw = sympy.Float(0.003054) + sympy.Float(69.99995) * sympy.Symbol("d", real=True)
-    settings = _Settings(solver="auto", selection="bic", max_terms=12, cv_folds=5,
+    settings = Settings(solver="auto", selection="bic", max_terms=12, cv_folds=5,
                          constants={}, simplify=True, device=__import__("torch").device("cpu"),
                          random_state=0)
     model = polish_model(raw, dataset, settings, method="operon", front=[], info={},
@@ -208,7 +208,7 @@ def test_cli_import_pysr(hall, tmp_path, capsys):
 # --- PySR: the error path and the subprocess plumbing -----------------------------------
 def test_pysr_without_pysr_or_julia_fails_fast_with_what_to_install(monkeypatch, capsys,
                                                                      tmp_path):
-    import discovery._pysr as module
+    import discovery.backends.pysr as module
 
     monkeypatch.setattr(module, "find_julia", lambda: None)
     data = tmp_path / "c.csv"
@@ -228,7 +228,7 @@ def test_pysr_without_pysr_or_julia_fails_fast_with_what_to_install(monkeypatch,
 
 
 def test_pysr_runs_in_a_child_process_and_is_read_back(monkeypatch):
-    import discovery._pysr as module
+    import discovery.backends.pysr as module
 
     monkeypatch.setattr(module, "find_julia", lambda: sys.executable)  # any existing file
     monkeypatch.setenv(WORKER_ENV, "fake_pysr_worker")
@@ -243,7 +243,7 @@ def test_pysr_runs_in_a_child_process_and_is_read_back(monkeypatch):
 
 
 def test_a_failing_pysr_worker_is_one_clear_error(monkeypatch):
-    import discovery._pysr as module
+    import discovery.backends.pysr as module
     from discovery import FitError
 
     monkeypatch.setattr(module, "find_julia", lambda: sys.executable)

@@ -8,7 +8,7 @@ import pytest
 import sympy
 
 from discovery import FitError, discover
-from discovery._gplearn import program_to_sympy
+from discovery.backends.gplearn import program_to_sympy
 
 needs_gplearn = pytest.mark.skipif(importlib.util.find_spec("gplearn") is None,
                                    reason="gplearn is not installed (extra 'gplearn')")

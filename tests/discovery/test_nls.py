@@ -5,7 +5,8 @@ import math
 import numpy as np
 import sympy
 
-from discovery._nls import fit_parameters, snap_parameters, standard_errors
+from discovery.stats.nls import fit_parameters, standard_errors
+from discovery.symbolic.snap import snap_parameters
 
 
 def _decay(t, y):

@@ -11,10 +11,10 @@ import sympy
 from scipy.integrate import solve_ivp
 
 from discovery import DataError, ParseError
-from discovery._derivatives import _gcv_window, derivatives
 from discovery.cli import main
 from discovery.datasets import DRAG, G, cannon_drag_data
-from discovery.ode import OdeModel, discover_ode, load_ode, ode_library
+from discovery.dynamics.derivatives import derivatives, gcv_window
+from discovery.dynamics.ode import OdeModel, discover_ode, load_ode, ode_library
 
 
 def _lotka_volterra(noise: float = 0.0, runs: int = 2, samples: int = 300,
@@ -75,7 +75,7 @@ def test_auto_derivatives_are_exact_on_clean_data_and_smooth_under_noise() -> No
     [clean] = derivatives(x, t)
     assert np.max(np.abs(clean - true)) < 1e-4
     noisy = x + np.random.default_rng(0).normal(0, 0.01 * np.std(x), len(t))
-    assert _gcv_window(noisy, t) > _gcv_window(x, t) == 7
+    assert gcv_window(noisy, t) > gcv_window(x, t) == 7
     [smooth] = derivatives(noisy, t)
     [raw] = derivatives(noisy, t, "finite_difference")
     assert np.median(np.abs(smooth - true)) < np.median(np.abs(raw - true)) / 5

@@ -44,7 +44,7 @@ def test_naive_stlsq_is_fooled_where_greedy_selection_is_not(cannon):
     import torch
 
     from basis_library import parse_basis
-    from discovery._sparse import scale_columns, stlsq_path
+    from discovery.search.sparse import scale_columns, stlsq_path
 
     basis = "poly(v, degree=3) * (1 + fourier(theta, 4))"
     columns = {"v": cannon.v.to_numpy(), "theta": cannon.theta.to_numpy()}
@@ -247,7 +247,7 @@ def test_an_inner_scale_on_a_ridge_is_found_under_noise():
     # At 1% noise M^a·(exp(s·M) − 1)^b fits as well along a ridge of (a, b, s)
     # as at the law's (0, −1, 1/(2π)): the profile over b finds the law's shape.
     from discovery import prepare
-    from discovery._strategies import power_laws
+    from discovery.routes.shapes import power_laws
 
     ranges, function, _ = INNER_SCALE_LAWS["Planck"]
     rng = np.random.default_rng(4)

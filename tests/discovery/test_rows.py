@@ -8,7 +8,7 @@ import torch
 
 from discovery import discover
 from discovery._data import Dataset
-from discovery._rows import held_out_fit, split_rows
+from discovery.bigdata.rows import held_out_fit, split_rows
 from discovery.errors import FitError
 
 CPU = torch.device("cpu")
@@ -119,8 +119,8 @@ def test_the_cli_says_which_rows_chose_and_which_estimated(capsys, tmp_path, man
 
 
 def test_halves_of_random_groups_select_as_halves_of_rows(monkeypatch):
-    from discovery import _uncertainty
-    from discovery._uncertainty import bootstrap_selection
+    from discovery.uncertainty import bootstrap
+    from discovery.uncertainty.bootstrap import bootstrap_selection
 
     g = torch.Generator().manual_seed(3)
     n = 6000
@@ -129,7 +129,7 @@ def test_halves_of_random_groups_select_as_halves_of_rows(monkeypatch):
     y = 2 * X[:, 0] + 0.06 * X[:, 5] + 0.3 * torch.randn(n, generator=g, dtype=torch.float64)
     supports = [(0,), (0, 5), (0, 5, 9)]
     grouped = bootstrap_selection(X, y, supports, (0,), n_resamples=300)
-    monkeypatch.setattr(_uncertainty, "GROUPED_ROWS", 10**9)
+    monkeypatch.setattr(bootstrap, "GROUPED_ROWS", 10**9)
     rows = bootstrap_selection(X, y, supports, (0,), n_resamples=300)
     assert grouped.inclusion[0] == rows.inclusion[0] == 1.0
     assert grouped.columns[1] == 5 and 0.2 < rows.inclusion[1] < 0.8

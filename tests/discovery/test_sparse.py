@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from basis_library import LibraryError, resolve_device
-from discovery._sparse import forward_path, lasso_path, refit, scale_columns, stlsq_path
+from discovery.search.sparse import forward_path, lasso_path, refit, scale_columns, stlsq_path
 
 
 def _problem(seed: int, n: int = 200, p: int = 30, k: int = 3):
@@ -62,7 +62,7 @@ def test_unavailable_cuda_is_a_clear_error():
 
 
 def test_an_unknown_solver_is_a_clear_error_naming_the_choices():
-    from discovery._sparse import candidate_supports
+    from discovery.search.sparse import candidate_supports
 
     X, y = _problem(3)
     with pytest.raises(ValueError, match="Unknown solver 'lars'; expected one of: auto, greedy"):

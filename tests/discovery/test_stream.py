@@ -6,7 +6,7 @@ import pytest
 from same_fit import assert_same_fit
 
 from discovery import discover
-from discovery._distributed import TableParts, streams
+from discovery.bigdata.distributed import TableParts, streams
 from discovery.cli import main
 from discovery.errors import DataError
 
@@ -58,7 +58,7 @@ def test_a_parquet_file_is_read_by_its_row_groups(shots):
 
 
 def test_a_csv_is_copied_in_chunks_of_the_given_rows(shots, monkeypatch):
-    import discovery._distributed as distributed
+    import discovery.bigdata.distributed as distributed
 
     seen = []
     real = distributed._read
@@ -82,7 +82,7 @@ def test_a_csv_is_copied_in_chunks_of_the_given_rows(shots, monkeypatch):
 
 
 def test_only_large_paths_stream_by_default(shots, monkeypatch):
-    import discovery._distributed as distributed
+    import discovery.bigdata.distributed as distributed
 
     assert not streams(shots / "shots.csv", None)
     assert streams(shots / "shots.csv", True)

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from benchmarks.nguyen import PROBLEMS, generate
 from discovery import check, discover
-from discovery._select import Candidate, choose, term_cap
-from discovery._sparse import forward_path, scale_columns
-from discovery._subset import _Gram, best_subsets
+from discovery.search.select import Candidate, choose, term_cap
+from discovery.search.sparse import forward_path, scale_columns
+from discovery.search.subset import _Gram, best_subsets
 
 #: Terms correlated with x, x², x³ on [-1, 1] that a greedy path takes first.
 CORRELATED = ["x*exp(x)", "sin(x)", "x**2*exp(-x)", "exp(x)", "x*cos(x)", "sinh(x)",
@@ -170,7 +170,7 @@ def test_a_block_of_terms_that_only_fit_together_joins_the_support():
                      for n in names], dim=1)
     y = (x1 - x2) ** 2 + (y1 - y2) ** 2
     Xs, _ = scale_columns(X)
-    from discovery._subset import _grown_by_block
+    from discovery.search.subset import _grown_by_block
 
     joined = _grown_by_block(Xs, y, (0, 1, 2), 3, budget=50_000)
     assert joined[0] == (0, 1, 2, 3, 4, 5)

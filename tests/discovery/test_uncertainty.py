@@ -11,16 +11,16 @@ import pytest
 import torch
 
 from discovery import FitError, Model, ModelTerm, cannon_data, discover, load
-from discovery._select import validation_splits
-from discovery._sparse import forward_path, refit, scale_columns
-from discovery._uncertainty import (
-    _bootstrap_counts,
+from discovery.cli import main
+from discovery.search.select import validation_splits
+from discovery.search.sparse import forward_path, refit, scale_columns
+from discovery.uncertainty.bootstrap import (
     _forward_sweeps,
     _refit_all,
     _weighted_grams,
+    bootstrap_counts,
     bootstrap_selection,
 )
-from discovery.cli import main
 
 G = 9.81
 
@@ -53,7 +53,7 @@ def test_batched_sweeps_select_what_forward_selection_selects(rng):
 
 def test_weighted_refits_equal_least_squares_on_the_repeated_rows(rng):
     X, y = _design(rng, n=120)
-    counts = _bootstrap_counts(120, 3, torch.Generator().manual_seed(1))
+    counts = bootstrap_counts(120, 3, torch.Generator().manual_seed(1))
     Z = torch.cat([X, y[:, None]], dim=1)
     rss, coef = _refit_all(_weighted_grams(Z, counts, block=2), [(0, 2, 5), (1,)])
     for b in range(3):

@@ -10,7 +10,7 @@ import sympy
 
 from discovery import consistent_with, discover, load, recognise
 from discovery._data import prepare
-from discovery._genetic import pick_from_front
+from discovery.backends.genetic import pick_from_front
 from discovery.cli import EXIT_NOT_LAW, main
 
 
@@ -137,7 +137,7 @@ def test_a_power_law_is_replicated_on_both_halves_and_is_a_law():
 
 
 def test_terms_that_a_half_of_the_rows_would_not_choose_make_an_approximation():
-    from discovery._verdict import _stability
+    from discovery.uncertainty.verdict import _stability
 
     model = _fit({"x": np.linspace(1, 3, 40), "y": np.linspace(1, 3, 40) ** 2}, n_bootstrap=0)
     model = model.updated(metrics={"replication": {"replicated": False,

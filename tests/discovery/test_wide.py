@@ -9,7 +9,7 @@ import pytest
 from basis_library import LibraryError, monomials
 from basis_library.generators import monomial_count
 from discovery import discover
-from discovery._screen import screen_inputs
+from discovery.bigdata.screen import screen_inputs
 
 
 def _wide(d: int, n: int, seed: int = 0) -> tuple[dict, np.random.Generator]:

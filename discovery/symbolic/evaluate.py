@@ -1,0 +1,34 @@
+"""Sympy terms evaluated on data, one column a term."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import sympy
+
+if TYPE_CHECKING:
+    from .._data import Dataset
+
+__all__ = ["evaluate_terms", "term_columns"]
+
+
+def term_columns(terms: list[sympy.Expr], dataset: Dataset) -> np.ndarray:
+    """Each of ``terms`` evaluated on ``dataset``'s inputs, one column a term."""
+    return evaluate_terms(terms, dataset.inputs, dataset.matrix())
+
+
+def evaluate_terms(terms: Sequence[sympy.Expr], names: Sequence[str], X: np.ndarray
+                   ) -> np.ndarray:
+    """Each of ``terms`` (over the variables ``names``) on the rows of ``X`` (one
+    column a variable), one column a term; non-finite values are kept."""
+    from basis_library import as_symbols
+
+    symbols = as_symbols(list(names))
+    out = np.empty((X.shape[0], len(terms)))
+    with np.errstate(all="ignore"):
+        for j, term in enumerate(terms):
+            f = sympy.lambdify(symbols, term, "numpy")
+            out[:, j] = np.broadcast_to(np.asarray(f(*X.T), dtype=float), (X.shape[0],))
+    return out
