@@ -3,7 +3,7 @@
 Importing this package has no side effects.
 """
 
-from ._compile import resolve_device
+from ._compile import compile_numpy, compile_scalar, compile_torch, resolve_device
 from ._parse import FUNCTIONS, parse_expression
 from .errors import DiscoveryError, LibraryError, ParseError
 from .generators import (
@@ -13,6 +13,7 @@ from .generators import (
     custom,
     fourier,
     monomials,
+    ode_library,
     poly,
     unary,
 )
@@ -31,11 +32,15 @@ __all__ = [
     "Variable",
     "as_symbols",
     "auto_library",
+    "compile_numpy",
+    "compile_scalar",
+    "compile_torch",
     "constant",
     "custom",
     "fourier",
     "monomials",
     "normalise_term",
+    "ode_library",
     "parse_basis",
     "parse_expression",
     "poly",

@@ -11,7 +11,8 @@ import torch
 
 from .errors import LibraryError
 
-__all__ = ["resolve_device", "compile_torch", "compile_numpy", "TORCH_FUNCTIONS"]
+__all__ = ["resolve_device", "compile_torch", "compile_numpy", "compile_scalar",
+           "TORCH_FUNCTIONS"]
 
 TORCH_FUNCTIONS: dict[str, object] = {
     "sin": torch.sin,
@@ -83,15 +84,53 @@ def compile_torch(
 
 
 def compile_numpy(
-    symbols: Sequence[sympy.Symbol], expression: sympy.Expr
+    symbols: Sequence[sympy.Symbol], expression: sympy.Expr | Sequence[sympy.Expr]
 ) -> Callable[..., np.ndarray]:
-    """Compile one expression to a numpy function of the columns, broadcasting constants."""
-    raw = sympy.lambdify(list(symbols), expression, modules="numpy")
+    """Compile an expression to a numpy function of the columns, broadcasting constants.
+
+    A sequence of expressions gives one function whose value stacks theirs
+    (expressions × rows). Floating-point warnings are silenced: a value out of
+    an expression's domain is nan or inf, for the caller to judge.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> compile_numpy([x], 2 * x)(np.array([1.0, 2.0])).tolist()
+    [2.0, 4.0]
+    >>> compile_numpy([x], [x, sympy.Integer(1)])(np.array([3.0, 4.0])).tolist()
+    [[3.0, 4.0], [1.0, 1.0]]
+    """
+    many = isinstance(expression, (list, tuple))
+    raw = sympy.lambdify(list(symbols), list(expression) if many else expression,
+                         modules="numpy")
 
     def evaluate(*columns: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             value = raw(*columns)
         shape = np.broadcast_shapes(*(np.shape(c) for c in columns)) if columns else ()
+        if many:
+            return np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in value])
         return np.broadcast_to(np.asarray(value, dtype=float), shape).copy()
 
     return evaluate
+
+
+def compile_scalar(
+    symbols: Sequence[sympy.Symbol], expressions: Sequence[sympy.Expr]
+) -> Callable[..., list[float]]:
+    """Compile expressions to one function of scalars returning their values as a list.
+
+    Python's ``math`` module, not numpy: an ODE integrator calls the right-hand
+    side thousands of times with one state each, where numpy's per-call
+    overhead would dominate. Raises as ``math`` does (ValueError, OverflowError,
+    ZeroDivisionError) outside an expression's domain.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x, c = sympy.symbols("x c")
+    >>> compile_scalar([x, c], [c * x, sympy.sin(x)])(0.0, 2.0)
+    [0.0, 0.0]
+    """
+    return sympy.lambdify(list(symbols), list(expressions), modules="math")

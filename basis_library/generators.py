@@ -1,4 +1,5 @@
-"""Generators of candidate terms: monomials, Fourier harmonics, unary maps, custom terms."""
+"""Generators of candidate terms: monomials, Fourier harmonics, unary maps, custom terms,
+and the default right-hand sides of differential equations."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from .library import Library, check_size
 from .variables import Variable, as_symbols
 
 __all__ = ["monomials", "poly", "fourier", "unary", "custom", "constant", "auto_library",
-           "angle_named", "UNARY_MAPS"]
+           "angle_named", "ode_library", "UNARY_MAPS"]
 
 VariablesLike: TypeAlias = Sequence[str | Variable | sympy.Symbol] | str | Variable | sympy.Symbol
 
@@ -323,3 +324,74 @@ def _small_law_terms(data: Mapping[str, np.ndarray], given: Sequence[Variable],
         if finite.size and finite.min() > 0:
             terms += [x**symbols[w.name] for w in given if w.name != var.name]
     return Library(terms, spec="small-law terms")
+
+
+#: Largest total degree of the default library's monomials, by number of variables.
+_DEGREE = ((3, 3), (6, 2))
+
+
+def ode_library(states: Sequence[str], controls: Sequence[str] = (), *,
+                norms: Sequence[Sequence[str]] = (), angles: Sequence[str] = (),
+                one_signed: Sequence[str] = ()) -> Library:
+    """The default library of right-hand sides.
+
+    Monomials of the states and controls (degree 3 up to three variables, else 2
+    up to six, else 1); ``sin`` and ``cos`` of each state in ``angles``, the
+    products of first harmonics of two of them (``sin(x)·cos(y)``: a coupling
+    ``sin(x − y)`` is a sum of two) and of one with each other variable
+    (``v·sin θ``); for each variable in ``one_signed`` (one that keeps its
+    sign, away from 0, on the data) its reciprocal and the angles' harmonics
+    over it (``1/v``, ``cos θ/v``: a glider's ``θ' = v − cos θ/v``), and for an
+    angle's ``sin`` or ``cos`` there (``"sin(phi)"``) the same with the other
+    harmonic of that angle (``cot φ``, ``cos θ·cot φ``); and for each pair
+    ``a, b`` within a group of ``norms`` the terms ``sqrt(a² + b²)·a`` and
+    ``sqrt(a² + b²)·b`` (quadratic drag of a velocity, ``−k|v|vₓ``; a central
+    force's ``r·x``).
+    :func:`discovery.discover_ode` takes as angles the states named like angles (or
+    given as ``angles``) and, for a second-order system, the velocities and
+    the positions as the norm groups; a first-order system has no norm terms
+    unless given.
+
+    Examples
+    --------
+    >>> lib = ode_library(["vx", "vy"], norms=[["vx", "vy"]])
+    >>> "vx*sqrt(vx**2 + vy**2)" in lib.names, "vx*vy**2" in lib.names
+    (True, True)
+    >>> "sin(x)*cos(y)" in ode_library(["x", "y"], angles=["x", "y"]).names
+    True
+    >>> "cos(theta)/v" in ode_library(["v", "theta"], angles=["theta"], one_signed=["v"]).names
+    True
+    """
+    names = [*states, *controls]
+    degree = next((d for limit, d in _DEGREE if len(names) <= limit), 1)
+    library = monomials(names, degree)
+    symbols = dict(zip(names, as_symbols(names)))
+    harmonics = (sympy.sin, sympy.cos)
+    extra: list[sympy.Expr] = [f(symbols[a]) for a in angles for f in harmonics]
+    for i, a in enumerate(angles):
+        for b in angles[i + 1:]:
+            extra += [f(symbols[a]) * h(symbols[b]) for f in harmonics for h in harmonics]
+    others = [n for n in names if n not in angles]
+    extra += [symbols[o] * f(symbols[a]) for a in angles for o in others for f in harmonics]
+    for name in one_signed:
+        u = sympy.sympify(name, locals=symbols)
+        if u in (symbols[n] for n in others):
+            extra += [1 / u] + [f(symbols[a]) / u for a in angles for f in harmonics]
+        elif isinstance(u, (sympy.sin, sympy.cos)) and str(u.args[0]) in angles:
+            # cot, csc and their products with another angle's harmonics
+            # (a shear flow's cos θ·cot φ)
+            a = u.args[0]
+            other = sympy.cos(a) if isinstance(u, sympy.sin) else sympy.sin(a)
+            extra += [1 / u, other / u] + [h(symbols[b]) * q / u for b in angles
+                                           if symbols[b] != a for h in harmonics
+                                           for q in (1, other)]
+    for group in norms:
+        group = list(group)
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                size = sympy.sqrt(symbols[a] ** 2 + symbols[b] ** 2)
+                extra += [size * symbols[a], size * symbols[b]]
+    if extra:
+        library = library + Library(extra, spec="trig and norms")
+    library.spec = f"ode({', '.join(names)})"
+    return library

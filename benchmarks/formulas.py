@@ -98,7 +98,7 @@ def gather(suite: str, results: Path) -> dict[str, dict[str, Any]]:
 def _demo(ode: bool) -> dict[str, dict[str, Any]]:
     from discovery import cannon_data, discover
     from discovery.datasets import cannon_drag_data
-    from discovery.dynamics.ode import discover_ode
+    from discovery.dynamics import discover_ode
 
     if ode:
         system = discover_ode(cannon_drag_data(random_state=0), time="t", states=["x", "y"],

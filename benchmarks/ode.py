@@ -193,7 +193,7 @@ def score(found: dict[str, sympy.Expr], system: System) -> tuple[bool, float]:
 
 
 def run_ours(data: pd.DataFrame, system: System, seed: int) -> dict[str, Any]:
-    from discovery.dynamics.ode import discover_ode
+    from discovery.dynamics import discover_ode
 
     started = time.perf_counter()
     model = discover_ode(data, time="t", states=list(system.states), trajectory="run",

@@ -8,7 +8,7 @@ from ._data import Dataset, prepare, read_table
 from ._discover import METHODS, SOLVERS, discover
 from .backends.pysr import from_pysr, read_hall_of_fame
 from .datasets import CANNON_TRUTH, cannon_data
-from .dynamics.ode import OdeModel, discover_ode, load_ode
+from .dynamics import OdeModel, discover_ode, load_ode
 from .errors import (
     BackendUnavailable,
     DataError,

@@ -298,10 +298,10 @@ def discover(
         validation = selection if selection in VALIDATIONS else (
             "extrapolation" if split_on is not None and selection != "cv" else "kfold")
         settings = Settings(solver=solver, selection=selection, max_terms=max_terms,
-                             cv_folds=cv_folds, constants=named, simplify=simplify,
-                             device=torch_device, random_state=random_state,
-                             validation=validation, validation_fraction=validation_fraction,
-                             split_on=split_on)
+                            cv_folds=cv_folds, constants=named, simplify=simplify,
+                            device=torch_device, random_state=random_state,
+                            validation=validation, validation_fraction=validation_fraction,
+                            split_on=split_on)
         bar = Stages(verbose)
         try:
             model = _run(dataset, split, settings, bar, method=method, basis=basis,
@@ -532,7 +532,7 @@ def _estimate_held_out(model: Model, split: RowSplit, settings: Settings,
     else:
         k = len(terms)
         closed, consistent, fixed = closed_forms(held.R[:, :k], held.R[:, k], held.fit, terms,
-                                                  settings.constants, n=split.held_out.n)
+                                                 settings.constants, n=split.held_out.n)
         coef = held.fit.coef.numpy()
         raw, expression = expressions(coef, closed, terms, settings.simplify)
         bounds, kind = held_out_intervals(held, confidence)

@@ -115,6 +115,16 @@ def build_parser() -> _Parser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    _add_demo(sub)
+    _add_fit(sub)
+    _add_ode(sub)
+    _add_import_pysr(sub)
+    for plugin in entry_points(group=PLUGIN_GROUP):
+        plugin.load()(sub)
+    return parser
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser("demo", help="recover the cannon law from built-in data")
     demo.set_defaults(handler=_demo)
     demo.add_argument("--n", type=int, default=1000, help="number of shots (default 1000)")
@@ -127,6 +137,8 @@ def build_parser() -> _Parser:
                       help="the law of motion instead: noisy positions of cannon shots with "
                            "air drag -> dvx/dt = -k|v|vx, dvy/dt = -g - k|v|vy")
 
+
+def _add_fit(sub: argparse._SubParsersAction) -> None:
     fit = sub.add_parser("fit", help="fit a CSV/Parquet file")
     fit.set_defaults(handler=_fit)
     fit.add_argument("data", help="CSV or Parquet file")
@@ -191,6 +203,9 @@ def build_parser() -> _Parser:
                      help="write the model as JSON to OUT ('-': to stdout, alone)")
     fit.add_argument("--latex", action="store_true", help="print only the LaTeX formula")
     fit.add_argument("--truth", help="check the result against this formula")
+
+
+def _add_ode(sub: argparse._SubParsersAction) -> None:
     ode = sub.add_parser("ode", help="find the differential equations behind trajectories")
     ode.set_defaults(handler=_ode)
     ode.add_argument("data", help="CSV or Parquet file of trajectories")
@@ -219,6 +234,9 @@ def build_parser() -> _Parser:
                           "the simulated system)")
     ode.add_argument("--strict", action="store_true",
                      help=f"exit with {EXIT_NOT_LAW} unless every equation's verdict is 'law'")
+
+
+def _add_import_pysr(sub: argparse._SubParsersAction) -> None:
     imp = sub.add_parser("import-pysr", help="read a finished PySR run's hall_of_fame.csv")
     imp.set_defaults(handler=_import_pysr)
     imp.add_argument("path", help="hall_of_fame.csv")
@@ -233,9 +251,6 @@ def build_parser() -> _Parser:
     imp.add_argument("--latex", action="store_true", help="print only the LaTeX formula")
     imp.add_argument("--truth", help="check the result against this formula")
     imp.add_argument("--plot", metavar="PNG", help="write the Pareto front as a picture")
-    for plugin in entry_points(group=PLUGIN_GROUP):
-        plugin.load()(sub)
-    return parser
 
 
 def _terms_table(model) -> str:  # noqa: ANN001
@@ -392,7 +407,7 @@ def _ode_report(system, errors: dict[str, float] | None = None) -> None:  # noqa
 
 
 def _ode(args: argparse.Namespace) -> int:
-    from .dynamics.ode import discover_ode
+    from .dynamics import discover_ode
 
     constants = _constants(args.constants)
     data = read_table(args.data)
@@ -406,7 +421,7 @@ def _ode(args: argparse.Namespace) -> int:
 
 
 def _finish_ode(system, data, args: argparse.Namespace) -> int:  # noqa: ANN001
-    from .dynamics.ode import write_ode_report
+    from .dynamics import write_ode_report
 
     _write_json(system, args.json)
     written = []
@@ -425,7 +440,7 @@ def _finish_ode(system, data, args: argparse.Namespace) -> int:  # noqa: ANN001
 
 def _demo_ode(args: argparse.Namespace) -> int:
     from .datasets import DRAG, G, cannon_drag_data
-    from .dynamics.ode import discover_ode
+    from .dynamics import discover_ode
 
     data = cannon_drag_data(random_state=args.seed)
     print(f"Cannon with air drag: {data['shot'].nunique()} shots, {len(data)} positions at "

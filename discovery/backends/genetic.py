@@ -14,6 +14,7 @@ from basis_library import Library, as_symbols, normalise_term, term_complexity
 from ..errors import FitError
 from ..model import Model
 from ..routes.library import front_frame, model_from_expression
+from ..stats.noise import noise_variance
 from ..symbolic.constants import recognise
 from .registry import GeneticResult, backend
 
@@ -113,10 +114,10 @@ def pick_from_front(front: list[dict[str, Any]], dataset: Dataset,
     noise level of 1, which returned a straight line for I.6.2a while its
     front held the law), so a model is chosen from every backend's front alike.
     """
-    from ..stats.criteria import EXACT_RSS, aic, ebic
+    from ..stats.criteria import aic, ebic, exact_floor
 
     n = dataset.n
-    floor = max(EXACT_RSS * float(dataset.y @ dataset.y), 1e-300)
+    floor = max(exact_floor(dataset.y), 1e-300)
     best, best_score = None, math.inf
     for entry in front:
         expr = entry["expression"]
@@ -163,7 +164,7 @@ def polish_model(raw: sympy.Expr, dataset: Dataset, settings: Settings, *, metho
         if tidy is not None:
             n = dataset.n
             rss_found = as_found.metrics["mse"] * n  # type: ignore[operator]
-            sigma2 = rss_found / max(n - len(as_found.terms), 1)
+            sigma2 = noise_variance(rss_found, n - len(as_found.terms))
             if tidy.metrics["mse"] * n - rss_found <= 9.0 * sigma2 * n_snapped + 1e-12 * rss_found:  # type: ignore[operator]
                 model = tidy
     return model.updated(raw_expression=raw, pareto=front_frame(front),

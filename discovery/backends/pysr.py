@@ -248,7 +248,7 @@ def from_pysr(path: str | Path, data: object = None, target: object = None,
     from basis_library import resolve_device
 
     settings = Settings(solver="auto", selection="bic", max_terms=12, cv_folds=5,
-                         constants=dict(constants or {}), simplify=True,
-                         device=resolve_device("auto"), random_state=random_state)
+                        constants=dict(constants or {}), simplify=True,
+                        device=resolve_device("auto"), random_state=random_state)
     return polish_model(best["expression"], dataset, settings, method="pysr", front=front,
                         info=info, started=started)

@@ -34,6 +34,7 @@ from basis_library._compile import compile_torch
 from .._data import Dataset
 from ..search.sparse import Refit
 from ..stats.intervals import percentile_interval, t_interval
+from ..stats.noise import noise_variance
 from ..uncertainty.bootstrap import bootstrap_counts
 
 if TYPE_CHECKING:
@@ -221,7 +222,7 @@ def held_out_fit(terms: list[sympy.Expr], held_out: HeldOut | Dataset, *,
     dof = n - k
     Ainv = torch.linalg.solve_triangular(
         A, torch.eye(k, dtype=A.dtype, device=A.device), upper=True)
-    covariance = rss / dof * (Ainv @ Ainv.T)
+    covariance = noise_variance(rss, dof) * (Ainv @ Ainv.T)
     fit = Refit(tuple(range(k)), coef.cpu(), covariance.diagonal().clamp_min(0).sqrt().cpu(),
                 rss, covariance.cpu())
     boot = np.zeros((0, k))
@@ -254,7 +255,7 @@ def held_out_intervals(held: HeldOutFit, level: float) -> tuple[np.ndarray, str]
 
 
 def held_out_noise(held: HeldOutFit) -> float:
-    return math.sqrt(held.fit.rss / max(held.dof, 1))
+    return math.sqrt(noise_variance(held.fit.rss, held.dof))
 
 
 def describe(rows: Mapping[str, Any]) -> str:

@@ -4,6 +4,7 @@ the original target.
 """
 
 from .compare import exact_enough, other_routes, replication, route_bic, route_refit
+from .factors import common_factors, evaluate_shape, proportional
 from .grown import grown_monomials
 from .inner import FAMILIES, Family, inner_fit
 from .library import (
@@ -19,14 +20,16 @@ from .library import (
     term_cost,
     training_metrics,
 )
+from .powers import power_laws
 from .rational import rational_fit
 from .saturating import Saturation, saturating_terms
-from .shapes import TRANSFORMS, common_factors, power_laws
+from .transforms import TRANSFORMS
 
 __all__ = [
     "FAMILIES", "Family", "PRUNE_BEST", "Saturation", "Settings", "TRANSFORMS", "closed_forms",
-    "common_factors", "evaluate_library", "exact_enough", "expressions", "fit_library",
-    "fit_metrics", "front_frame", "grown_monomials", "inner_fit", "model_from_expression",
-    "other_routes", "power_laws", "rational_fit", "replication", "route_bic", "route_refit",
-    "saturating_terms", "term_cost", "training_metrics",
+    "common_factors", "evaluate_library", "evaluate_shape", "exact_enough", "expressions",
+    "fit_library", "fit_metrics", "front_frame", "grown_monomials", "inner_fit",
+    "model_from_expression", "other_routes", "power_laws", "proportional", "rational_fit",
+    "replication", "route_bic", "route_refit", "saturating_terms", "term_cost",
+    "training_metrics",
 ]

@@ -21,16 +21,13 @@ from basis_library import (
     Library,
     LibraryError,
     as_symbols,
+    compile_numpy,
 )
 
 from .._data import Dataset
 from ..errors import FitError
 from ..model import Model
-from ..search.select import (
-    EXACT_RSS,
-    ebic,
-    log_comb,
-)
+from ..stats.criteria import ebic, exact_floor, log_comb
 from ..stats.nls import NonlinearFit
 from .library import Settings, fit_library
 
@@ -57,7 +54,7 @@ def route_bic(model: Model, n: int, extra: int, floor: float, search: float = 0.
 
 
 def other_routes(model: Model, library: Library, design: Design, dataset: Dataset,
-                  settings: Settings, started: float) -> Model:
+                 settings: Settings, started: float) -> Model:
     """Try power laws (with factors), grown monomials, a factor common to every term,
     rational laws, families with inner constants and fits of transformed targets;
     keep the lowest BIC.
@@ -68,10 +65,11 @@ def other_routes(model: Model, library: Library, design: Design, dataset: Datase
     ``library``, already built (with the user's variable hints), compiled and
     evaluated (``design``) for the first fit.
     """
-    from .shapes import TRANSFORMS, power_laws
+    from .powers import power_laws
+    from .transforms import TRANSFORMS
 
     n = dataset.n
-    floor = EXACT_RSS * float(np.mean(dataset.y**2))
+    floor = exact_floor(dataset.y, per_row=True)
     p = len(design.terms)
     best, best_bic = model, route_bic(model, n, 0, floor, log_comb(p, len(model.terms)))
     if exact_enough(model, dataset):
@@ -153,7 +151,7 @@ def _simplest_close(best_bic: float, tried: list[tuple[float, Model]]) -> tuple[
 def _grown_route(dataset: Dataset, settings: Settings, started: float
                  ) -> tuple[float, Model] | None:
     """The fit of y with the terms grown by matching pursuit, and its BIC."""
-    floor = EXACT_RSS * float(np.mean(dataset.y**2))
+    floor = exact_floor(dataset.y, per_row=True)
     for shapes in _shape_libraries(None, dataset, settings):
         try:
             model = fit_library(dataset, shapes.library, shapes.settings(settings),
@@ -171,7 +169,7 @@ def _transform_route(name: str, dataset: Dataset, settings: Settings, started: f
     """The fit of transformed target ``name`` of lowest BIC on y over the
     libraries of :func:`_shape_libraries` (in turn, until one is exact), and its
     BIC: ``first`` and a power law, or (``first`` None) the grown monomials."""
-    floor = EXACT_RSS * float(np.mean(dataset.y**2))
+    floor = exact_floor(dataset.y, per_row=True)
     best: tuple[float, Model] | None = None
     for shapes in _shape_libraries(name, dataset, settings, first):
         fitted = _transform_fit(name, dataset, shapes, settings, started)
@@ -194,7 +192,7 @@ def _transformed(name: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | No
     """Transform ``name`` of ``y`` and each row's root weight 1/|g'(y)| (the delta
     method: the fit of g(y) then approximates least squares on y), normalised;
     None where the transform does not apply."""
-    from .shapes import TRANSFORMS
+    from .transforms import TRANSFORMS
 
     _, forward, _, slope = next(t for t in TRANSFORMS if t[0] == name)
     with np.errstate(all="ignore"):
@@ -250,7 +248,7 @@ def _shape_libraries(name: str | None, dataset: Dataset, settings: Settings,
     """
     from .grown import grown_monomials
     from .library import evaluate_library
-    from .shapes import power_laws
+    from .powers import power_laws
 
     transformed = None if name is None else _transformed(name, dataset.y)
     if name is not None and transformed is None:
@@ -344,10 +342,9 @@ def route_refit(model: Model, dataset: Dataset, settings: Settings
         fitted = inner_fit(_rows(dataset, train), dict(settings.constants))
         if fitted is None:
             return None
-        f = sympy.lambdify(symbols, fitted.expression, "numpy")
-        with np.errstate(all="ignore"):
-            out = f(*(dataset.columns[name][test] for name in dataset.inputs))
-        return np.broadcast_to(np.asarray(out, dtype=float), (len(test),))
+        f = compile_numpy(symbols, fitted.expression)
+        out = f(*(dataset.columns[name][test] for name in dataset.inputs))
+        return np.broadcast_to(out, (len(test),))
 
     return refit
 
@@ -361,7 +358,7 @@ def _rows(dataset: Dataset, rows: np.ndarray) -> Dataset:
 def _factored_fit(factor: sympy.Expr, dataset: Dataset, library: Library, design: Design,
                   settings: Settings, started: float) -> Model | None:
     """The library fit of y with every column multiplied by the monomial ``factor``."""
-    from .shapes import evaluate_shape as values_of
+    from .factors import evaluate_shape as values_of
 
     values = values_of(factor, dataset)
     if values is None:
@@ -384,13 +381,13 @@ def _best_factored(dataset: Dataset, library: Library, design: Design, settings:
     """The factored fit (:func:`_factored_fit`) of lowest BIC over the factors
     proposed for ``dataset`` (and ``also``), with its BIC; the exponents of
     every input were estimated to propose the factor, so each is charged."""
-    from .shapes import common_factors
+    from .factors import common_factors
 
     factors = common_factors(dataset)
     if also is not None and also not in factors:
         factors.append(also)
     best, best_bic = None, math.inf
-    floor = EXACT_RSS * float(np.mean(dataset.y**2))
+    floor = exact_floor(dataset.y, per_row=True)
     for factor in factors:
         fitted = _factored_fit(factor, dataset, library, design, settings, started)
         if fitted is None:
@@ -413,7 +410,7 @@ def _transform_fit(name: str, dataset: Dataset, shapes: _Shapes, settings: Setti
     least squares on y. None where the transform does not apply or its
     weighted R² is below 0.99.
     """
-    from .shapes import TRANSFORMS
+    from .transforms import TRANSFORMS
 
     inverse = next(t for t in TRANSFORMS if t[0] == name)[2]
     if shapes.target is None:
@@ -465,7 +462,7 @@ def _refit_inverted(inverse: Callable[[sympy.Expr], sympy.Expr], inner: Model, d
     records = [t.to_dict() for t in inner.terms]
     plain = inverse(inner.expression)
     u = sympy.Symbol("u")
-    outer = sympy.lambdify(u, inverse(u), "numpy")
+    outer = compile_numpy([u], inverse(u))
     terms = [t.term for t in inner.terms]
     Phi = term_columns(terms, dataset)
     y = dataset.y
@@ -485,7 +482,7 @@ def _refit_inverted(inverse: Callable[[sympy.Expr], sympy.Expr], inner: Model, d
             and np.all(np.isfinite(residual(coef)))):
         return plain, records
     se = standard_errors(J, rss, dataset.n)
-    floor = EXACT_RSS * float(y @ y)
+    floor = exact_floor(y)
     exprs, values, _ = snap_parameters(residual, coef, rss, se, named, floor, dataset.n)
     for record, expr, value, error in zip(records, exprs, values, se):
         record.update(coefficient=float(value), std_error=float(error),
@@ -502,7 +499,7 @@ def _structure(model: Model) -> frozenset[str]:
 
 
 def replication(model: Model, library: Library, design: Design, dataset: Dataset,
-                 settings: Settings) -> dict[str, object]:
+                settings: Settings) -> dict[str, object]:
     """Refit the winning route on each half of the rows: do both halves choose its terms?
 
     Split-half replication (the two-half case of stability selection,
@@ -510,7 +507,7 @@ def replication(model: Model, library: Library, design: Design, dataset: Dataset
     (power laws, transformed targets, ``n_bootstrap=0``): a formula whose
     terms only one half of the data would choose is not established by them.
     """
-    from .shapes import power_laws
+    from .powers import power_laws
 
     strategy = str(model.metrics.get("strategy") or "library")
     generator = np.random.default_rng(0 if settings.random_state is None
@@ -580,7 +577,7 @@ def _skeleton(expr: sympy.Expr, signless: bool = False) -> sympy.Expr:
 
 def _proportional(a: sympy.Expr, b: sympy.Expr, dataset: Dataset) -> bool:
     """Whether ``a`` is a constant multiple of ``b`` on ``dataset``'s rows (to 1e-6)."""
-    from .shapes import evaluate_shape, proportional
+    from .factors import evaluate_shape, proportional
 
     va, vb = evaluate_shape(a, dataset), evaluate_shape(b, dataset)
     return va is not None and vb is not None and proportional(va, vb, rtol=1e-6)
@@ -634,7 +631,7 @@ def exact_enough(model: Model, dataset: Dataset) -> bool:
     hide the exact one-term power law.
     """
     rss = float(model.metrics["mse"]) * dataset.n  # type: ignore[arg-type]
-    return rss <= EXACT_RSS * float(dataset.y @ dataset.y)
+    return rss <= exact_floor(dataset.y)
 
 
 def _model_of(expression: sympy.Expr, dataset: Dataset, inner: Model, strategy: str,

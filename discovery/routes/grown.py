@@ -25,7 +25,7 @@ from basis_library import as_symbols
 from basis_library.generators import angle_named
 
 from .._data import Dataset
-from ..search.select import EXACT_RSS
+from ..stats.criteria import exact_floor
 
 __all__ = ["grown_monomials"]
 
@@ -212,7 +212,7 @@ def grown_monomials(dataset: Dataset, y: np.ndarray | None = None,
     X, target = X[rows], target[rows] * w
     atoms = _atoms(X, dataset.inputs)
     n = len(target)
-    floor = EXACT_RSS * float(target @ target)
+    floor = exact_floor(target)
     chosen: dict[_Key, np.ndarray] = {}  # the pursuit's terms, weighted values
     # Ordered; every atom alone is a candidate (I1 + I2 + 2·√(I1·I2)·cos δ needs both
     # I1 and I2, which a beam of the best few need not keep).

@@ -160,10 +160,10 @@ def _smooth_in(t: np.ndarray, y: np.ndarray) -> bool:
 
 def inner_fit(dataset: Dataset, named: dict[str, float]) -> NonlinearFit | None:
     """The family with inner constants of lowest BIC over the inputs y is smooth in; or None."""
-    from ..search.select import EXACT_RSS, ebic
+    from ..stats.criteria import ebic, exact_floor
 
     y = dataset.y
-    floor = EXACT_RSS * float(y @ y)
+    floor = exact_floor(y)
     inputs = [name for name in dataset.inputs if _smooth_in(dataset.columns[name], y)]
     if not inputs:
         return None

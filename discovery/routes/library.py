@@ -30,7 +30,6 @@ from .._data import Dataset
 from ..errors import FitError
 from ..model import Model, ModelTerm
 from ..search.select import (
-    EXACT_RSS,
     Splits,
     backward_prune,
     choose,
@@ -40,6 +39,8 @@ from ..search.select import (
     validation_splits,
 )
 from ..search.sparse import candidate_supports, scale_columns
+from ..stats.criteria import exact_floor
+from ..stats.noise import noise_variance
 from ..symbolic.constants import ALPHA, consistent_with
 from ..symbolic.simplify import simplify_expression
 from ..uncertainty.assess import FitState
@@ -206,7 +207,7 @@ def fit_metrics(model: Model, rss: float, tss: float, n: int, dropped: int) -> d
 
 
 def closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa: ANN001, ANN202
-                  n: int | None = None):
+                 n: int | None = None):
     """Closed forms for the chosen coefficients, kept only while the fit stays within noise.
 
     Each is claimed only where :func:`recognise` finds it honest (few chance
@@ -226,7 +227,7 @@ def closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa
                for c, s in zip(chosen.coef, chosen.std_error)]
     forms = [f if f is not None and f.chance <= ALPHA else None for f in nearest]
     n, k = X.shape[0] if n is None else n, len(terms)
-    sigma2 = chosen.rss / max(n - k, 1)
+    sigma2 = noise_variance(chosen.rss, n - k)
     index = torch.as_tensor(list(chosen.support), device=X.device)
     A = X[:, index]
 
@@ -244,7 +245,7 @@ def closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa
 
     active = [i for i, f in enumerate(forms) if f is not None]
     # Below the rounding floor (an exact fit) a snapped constant costs nothing measurable.
-    floor = EXACT_RSS * float(y @ y)
+    floor = exact_floor(y)
     tolerance = lambda m: (chosen.rss * 1e-9 + float(stats.chi2.ppf(0.99, m)) * sigma2  # noqa: E731
                            + floor)
     # Drop the least certain recognitions until the joint RSS is within noise.

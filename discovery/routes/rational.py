@@ -25,6 +25,7 @@ from scipy import stats
 from basis_library import Design, Library
 
 from ..stats.nls import NonlinearFit
+from ..stats.noise import noise_variance
 
 if TYPE_CHECKING:
     from .._data import Dataset
@@ -57,8 +58,9 @@ def rational_fit(dataset: Dataset, library: Library, design: Design,
     candidate support has terms in both P and Q (then it is a library fit),
     or no refined fit succeeds.
     """
-    from ..search.select import EXACT_RSS, ebic, log_comb, score_candidates
+    from ..search.select import score_candidates
     from ..search.sparse import candidate_supports, scale_columns
+    from ..stats.criteria import ebic, exact_floor, log_comb
     from .library import term_cost
 
     terms = list(design.terms)
@@ -98,7 +100,7 @@ def rational_fit(dataset: Dataset, library: Library, design: Design,
         return value if math.isfinite(value) else math.inf
 
     best: tuple[float, NonlinearFit] | None = None
-    floor = EXACT_RSS * float(dataset.y @ dataset.y)
+    floor = exact_floor(dataset.y)
     tried = 0
     for candidate in sorted(candidates, key=original_rss):
         picked = [(named[i], float(c)) for i, c in zip(candidate.support, candidate.coef)]
@@ -140,7 +142,7 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
     of χ² (one degree per fixed value) in noise variances, the least certain
     dropped first.
     """
-    from ..search.select import EXACT_RSS
+    from ..stats.criteria import exact_floor
     from ..stats.nls import fit_parameters, standard_errors
     from ..symbolic.evaluate import term_columns
     from ..symbolic.snap import snap_parameters
@@ -161,8 +163,8 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
     if not (np.all(np.isfinite(coef)) and math.isfinite(rss)):
         return None
     n, m = dataset.n, len(coef)
-    sigma2 = rss / max(n - m, 1)
-    floor = EXACT_RSS * float(y @ y)
+    sigma2 = noise_variance(rss, n - m)
+    floor = exact_floor(y)
     # Q's leading 1 must matter: where y ≈ P/(Σ qⱼ gⱼ) fits as well (the 1
     # negligible on the data, as in q₁q₂/(1 + 1038 εr²) for q₁q₂/(4πεr²)), the
     # law is not rational in this form, and its extra freedom only fits noise.

@@ -22,6 +22,8 @@ import numpy as np
 import sympy
 import torch
 
+from ..stats.noise import noise_variance
+
 __all__ = ["Saturation", "saturating_terms"]
 
 #: Inner scales tried, as q times the median of g on the data: from a denominator
@@ -170,5 +172,5 @@ def _q_error(rss: Callable[[float], float], log_q: float, n: int, k: int,
     h = 1e-3
     centre = rss(log_q)
     curvature = (rss(log_q + h) - 2 * centre + rss(log_q - h)) / h**2
-    sigma2 = max(centre / max(n - k, 1), variance_floor)
+    sigma2 = max(noise_variance(centre, n - k), variance_floor)
     return math.sqrt(2 * sigma2 / curvature) if curvature > 0 else math.inf

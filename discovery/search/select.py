@@ -17,13 +17,14 @@ import torch
 from basis_library import term_complexity
 
 from ..errors import FitError
-from ..stats.criteria import EXACT_RSS, aic, ebic, log_comb, small_sample
+from ..stats.criteria import aic, ebic, exact_floor
 from .sparse import refit
 
-__all__ = ["Candidate", "score_candidates", "choose", "ebic", "pareto_front", "backward_prune",
-           "small_sample", "term_cap", "identifiability", "log_comb", "EXACT_RSS",
-           "CRITERIA", "SELECTIONS", "VALIDATIONS", "Splits", "validation_splits",
-           "validation_error"]
+__all__ = [
+    "Candidate", "score_candidates", "choose", "pareto_front", "backward_prune", "term_cap",
+    "identifiability", "CRITERIA", "SELECTIONS", "VALIDATIONS", "Splits", "validation_splits",
+    "validation_error",
+]
 
 CRITERIA = ("bic", "aic", "validation")
 #: The validation strategies; ``"cv"`` is kept as another name for ``"kfold"``.
@@ -80,7 +81,7 @@ def score_candidates(X: torch.Tensor, y: torch.Tensor, supports: Sequence[tuple[
     n, p = X.shape
     p = max(searched or p, p)
     tss = float(y @ y)
-    floor = max(EXACT_RSS * tss, 1e-300)
+    floor = max(exact_floor(tss), 1e-300)
     out = []
     for support in supports:
         fit = refit(X, y, support)
@@ -123,7 +124,7 @@ def backward_prune(X: torch.Tensor, y: torch.Tensor, support: tuple[int, ...],
     """
     n, p = X.shape
     p = max(searched or p, p)
-    floor = max(EXACT_RSS * float(y @ y), 1e-300)
+    floor = max(exact_floor(y), 1e-300)
     current = tuple(support)
     score = ebic(refit(X, y, current).rss, n, p, len(current), floor, ebic_gamma)
     while len(current) > 1:

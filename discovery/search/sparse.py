@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..stats.noise import noise_variance
+
 SCREEN_ABOVE = 1000
 SCREEN_KEEP = 500
 
@@ -239,7 +241,7 @@ def refit(X: torch.Tensor, y: torch.Tensor, support: Sequence[int]) -> Refit:
     rss = float(residual @ residual)
     Rinv = torch.linalg.solve_triangular(
         Rm, torch.eye(k, dtype=X.dtype, device=X.device), upper=True)
-    sigma2 = rss / max(n - k, 1)
+    sigma2 = noise_variance(rss, n - k)
     covariance = sigma2 * (Rinv @ Rinv.T) / torch.outer(scale, scale)
     std = torch.sqrt(covariance.diagonal().clamp_min(0.0))
     return Refit(tuple(support), coef_s / scale, std, rss, covariance)

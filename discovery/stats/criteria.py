@@ -8,12 +8,37 @@ wherever it comes from.
 from __future__ import annotations
 
 import math
+from typing import Any
 
-__all__ = ["EXACT_RSS", "aic", "ebic", "log_comb", "small_sample"]
+import numpy as np
+
+__all__ = ["EXACT_RSS", "aic", "ebic", "exact_floor", "log_comb", "small_sample"]
 
 #: An exact fit's RSS is rounding noise: below this fraction of y·y (a residual
 #: ~1e-10 of ‖y‖) a smaller RSS is no evidence for more terms.
 EXACT_RSS = 1e-20
+
+
+def exact_floor(y: Any, *, per_row: bool = False) -> float:
+    """The RSS of an exact fit of ``y``: :data:`EXACT_RSS` of its sum of squares ``y·y``.
+
+    ``per_row``: of its mean square instead (the floor of a mean squared error). A
+    number is taken as the sum of squares itself. Criteria floor the RSS here, so
+    that rounding noise is no evidence for more terms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> exact_floor(np.array([3.0, 4.0])), exact_floor(np.array([3.0, 4.0]), per_row=True)
+    (2.5e-19, 1.25e-19)
+    >>> exact_floor(25.0)
+    2.5e-19
+    """
+    if isinstance(y, (int, float)):
+        return EXACT_RSS * float(y)
+    if per_row:
+        return EXACT_RSS * float(np.mean(y**2))
+    return EXACT_RSS * float(y @ y)
 
 
 def small_sample(n: int, k: int) -> float:

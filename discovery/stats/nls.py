@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from .noise import noise_variance
+
 __all__ = ["NLSFit", "NonlinearFit", "Residual", "fit_parameters", "standard_errors"]
 
 Residual = Callable[[np.ndarray], np.ndarray]
@@ -72,7 +74,7 @@ def standard_errors(jacobian: np.ndarray, rss: float, n: int) -> np.ndarray:
     """Standard errors ``sqrt(diag((JᵀJ)⁻¹)·σ²)`` with σ² = RSS/(n − parameters);
     infinite where the Jacobian is not finite (no parameter is then significant)."""
     m = jacobian.shape[1]
-    sigma2 = rss / max(n - m, 1)
+    sigma2 = noise_variance(rss, n - m)
     if not (np.all(np.isfinite(jacobian)) and math.isfinite(sigma2)):
         return np.full(m, math.inf)
     with np.errstate(all="ignore"):

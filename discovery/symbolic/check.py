@@ -13,6 +13,7 @@ import sympy
 from basis_library import (
     ParseError,
     as_symbols,
+    compile_numpy,
     normalise_term,
     parse_expression,
     term_complexity,
@@ -148,8 +149,8 @@ def _surely_different(mr: sympy.Expr, tr: sympy.Expr, at: Mapping[str, np.ndarra
         points = values.shape[0]
     try:
         with np.errstate(all="ignore"):
-            a = np.asarray(sympy.lambdify(symbols, mr, "numpy")(*values.T), dtype=float)
-            b = np.asarray(sympy.lambdify(symbols, tr, "numpy")(*values.T), dtype=float)
+            a = compile_numpy(symbols, mr)(*values.T)
+            b = compile_numpy(symbols, tr)(*values.T)
     except (TypeError, ValueError, ZeroDivisionError, NameError, AttributeError):
         return False
     a, b = np.broadcast_to(a, (points,)), np.broadcast_to(b, (points,))

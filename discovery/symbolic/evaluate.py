@@ -23,12 +23,10 @@ def evaluate_terms(terms: Sequence[sympy.Expr], names: Sequence[str], X: np.ndar
                    ) -> np.ndarray:
     """Each of ``terms`` (over the variables ``names``) on the rows of ``X`` (one
     column a variable), one column a term; non-finite values are kept."""
-    from basis_library import as_symbols
+    from basis_library import as_symbols, compile_numpy
 
     symbols = as_symbols(list(names))
     out = np.empty((X.shape[0], len(terms)))
-    with np.errstate(all="ignore"):
-        for j, term in enumerate(terms):
-            f = sympy.lambdify(symbols, term, "numpy")
-            out[:, j] = np.broadcast_to(np.asarray(f(*X.T), dtype=float), (X.shape[0],))
+    for j, term in enumerate(terms):
+        out[:, j] = np.broadcast_to(compile_numpy(symbols, term)(*X.T), (X.shape[0],))
     return out

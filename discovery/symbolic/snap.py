@@ -15,6 +15,7 @@ import sympy
 from scipy import stats
 
 from ..stats.nls import NLSFit, Residual, fit_parameters, standard_errors
+from ..stats.noise import noise_variance
 from .constants import ALPHA, ClosedForm, recognise
 
 __all__ = ["snap_parameters"]
@@ -41,7 +42,7 @@ def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.nda
     ``i`` a decimal. Returns the parameters as expressions (closed forms, else
     15-digit floats), their values and the RSS.
     """
-    sigma2 = rss / max(n - len(coef), 1)
+    sigma2 = noise_variance(rss, n - len(coef))
 
     def refit(held: dict[int, float]) -> NLSFit:
         try:

@@ -22,6 +22,7 @@ from ..model import Model, ModelTerm, finite_or_none
 from ..search.select import CRITERIA, Candidate, Splits, choose, validation_error
 from ..search.sparse import lasso_solutions, refit, scale_columns
 from ..stats.intervals import percentile_interval, t_interval
+from ..stats.noise import noise_variance
 from .bootstrap import (
     bootstrap_selection,
     candidate_columns,
@@ -88,7 +89,7 @@ def assess(model: Model, state: FitState, splits: Splits, *, n_bootstrap: int, l
     dof = n - k
     uncertainty: dict[str, Any] = {
         "level": level, "interval": "t", "dof": dof,
-        "noise_std": math.sqrt(fit.rss / max(dof, 1)),
+        "noise_std": math.sqrt(noise_variance(fit.rss, dof)),
         "covariance": fit.covariance.cpu().numpy().tolist()}
     intervals = t_interval(coef, fit.std_error.cpu().numpy(), dof, level)
     inclusion: list[float | None] = [None] * k

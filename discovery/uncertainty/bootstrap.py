@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..search.select import log_comb
 from ..search.sparse import scale_columns
+from ..stats.criteria import log_comb
 
 __all__ = ["Bootstrap", "bootstrap_counts", "bootstrap_selection", "candidate_columns"]
 

@@ -37,8 +37,9 @@ import numpy as np
 import torch
 from scipy import stats
 
-from ..search.select import EXACT_RSS, choose, ebic, score_candidates, term_cap
+from ..search.select import choose, score_candidates, term_cap
 from ..search.sparse import forward_path, scale_columns
+from ..stats.criteria import ebic, exact_floor
 
 __all__ = ["VERDICTS", "signal_test", "verdict"]
 
@@ -90,7 +91,7 @@ def signal_test(X: torch.Tensor, y: torch.Tensor, *, max_terms: int,
         if supports:
             candidates = score_candidates(Xa, ya, supports, [1] * X.shape[1])
             best = candidates[choose(candidates, "bic")]
-            floor = max(EXACT_RSS * float(ya @ ya), 1e-300)
+            floor = max(exact_floor(ya), 1e-300)
             empty = ebic(float(ya @ ya), len(train), X.shape[1], 0, floor)
             if best.bic < empty:
                 coef = torch.as_tensor(best.coef, dtype=X.dtype, device=X.device)

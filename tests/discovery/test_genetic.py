@@ -52,8 +52,8 @@ def test_polish_turns_operons_intercept_and_coefficient_into_70_d(rng):
     dataset = prepare({"d": d, "y": 70 * d + rng.normal(0, 0.01, 300)}, "y")
     raw = sympy.Float(0.003054) + sympy.Float(69.99995) * sympy.Symbol("d", real=True)
     settings = Settings(solver="auto", selection="bic", max_terms=12, cv_folds=5,
-                         constants={}, simplify=True, device=__import__("torch").device("cpu"),
-                         random_state=0)
+                        constants={}, simplify=True, device=__import__("torch").device("cpu"),
+                        random_state=0)
     model = polish_model(raw, dataset, settings, method="operon", front=[], info={},
                          started=time.perf_counter())
     assert str(model.expression) == "70*d"

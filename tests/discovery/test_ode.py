@@ -10,11 +10,12 @@ import pytest
 import sympy
 from scipy.integrate import solve_ivp
 
+from basis_library import ode_library
 from discovery import DataError, ParseError
 from discovery.cli import main
 from discovery.datasets import DRAG, G, cannon_drag_data
+from discovery.dynamics import OdeModel, discover_ode, load_ode
 from discovery.dynamics.derivatives import derivatives, gcv_window
-from discovery.dynamics.ode import OdeModel, discover_ode, load_ode, ode_library
 
 
 def _lotka_volterra(noise: float = 0.0, runs: int = 2, samples: int = 300,

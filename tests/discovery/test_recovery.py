@@ -247,7 +247,7 @@ def test_an_inner_scale_on_a_ridge_is_found_under_noise():
     # At 1% noise M^a·(exp(s·M) − 1)^b fits as well along a ridge of (a, b, s)
     # as at the law's (0, −1, 1/(2π)): the profile over b finds the law's shape.
     from discovery import prepare
-    from discovery.routes.shapes import power_laws
+    from discovery.routes.powers import power_laws
 
     ranges, function, _ = INNER_SCALE_LAWS["Planck"]
     rng = np.random.default_rng(4)

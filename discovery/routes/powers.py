@@ -1,14 +1,10 @@
-"""Other routes to a formula besides the library fit, compared on the original scale.
+"""Power laws, compared on the original scale.
 
-- **Power law**: for data whose target and inputs keep one sign,
-  ``log|y| = c + Σ aᵢ log|xᵢ|`` by least squares, exponents snapped to small
-  rationals (AI Feynman's and SRBench's most common law shape), optionally
-  times factors of a monomial ``M`` chosen greedily in log space:
-  ``exp(b·M)``, ``(1 ± M)^b``, ``(M − 1)^b``, ``(exp(M) − 1)^b``, ``cosh(M)^b``,
-  ``tanh(M)^b`` (relativistic, Boltzmann and Langevin shapes).
-- **Target transforms** (AI Feynman's trick): fit ``y²``, ``1/y``, ``log y``,
-  ``√y`` or ``sin y`` with the library, then invert, for laws such as
-  ``sqrt(x² + y²)``, ``1/(1/a + 1/b)``, ``exp(-x/y)`` and ``asin(n·sin θ)``.
+For data whose target and inputs keep one sign, ``log|y| = c + Σ aᵢ log|xᵢ|`` by
+least squares, exponents snapped to small rationals (AI Feynman's and SRBench's most
+common law shape), optionally times factors of a monomial ``M`` chosen greedily in log space:
+``exp(b·M)``, ``(1 ± M)^b``, ``(M − 1)^b``, ``(exp(M) − 1)^b``, ``cosh(M)^b``,
+``tanh(M)^b`` (relativistic, Boltzmann and Langevin shapes).
 """
 
 from __future__ import annotations
@@ -24,33 +20,11 @@ import sympy
 from basis_library import as_symbols
 
 from .._data import Dataset
-from ..search.select import log_comb
+from ..stats.criteria import log_comb
+from ..stats.noise import noise_variance
+from .factors import evaluate_shape, proportional
 
-__all__ = ["common_factors", "power_laws", "TRANSFORMS"]
-
-def _sine(y: np.ndarray) -> np.ndarray:
-    """sin y where every |y| ≤ π/2 and some |y| ≥ 1/2; else NaN (not applicable)."""
-    if np.all(np.abs(y) <= np.pi / 2) and np.max(np.abs(y)) >= 0.5:
-        return np.sin(y)
-    return np.full_like(y, np.nan)
-
-
-#: (name, forward on the data, inverse on the fitted expression, the forward
-#: map's derivative). Noise of sd σ on y is noise of sd |g'(y)| σ on g(y) (the
-#: delta method), so a fit of g(y) weights each row by 1/g'(y)²: least squares
-#: in the transformed space then approximates least squares on y.
-TRANSFORMS = (
-    ("y**2", lambda y: y**2, lambda e: sympy.sqrt(e), lambda y: 2 * y),
-    ("1/y", lambda y: 1 / y, lambda e: 1 / e, lambda y: -1 / y**2),
-    ("log(y)", lambda y: np.log(y), lambda e: sympy.exp(e), lambda y: 1 / y),
-    ("sqrt(y)", lambda y: np.sqrt(y), lambda e: e**2, lambda y: 0.5 / np.sqrt(y)),
-    # Only where every y lies in asin's range, so that sin is invertible on the data
-    # (refraction and diffraction angles: asin(n·sin θ), asin(λ/d)), and some |y|
-    # reaches 1/2: below, sin y is within 4% of y, and the fit of sin y is a near
-    # copy of y's with a nonlinearity the data hardly test (on 1% noise
-    # asin(0.0795 p cos θ/(εr²)) then edged out p cos θ/(4πεr²)).
-    ("sin(y)", _sine, sympy.asin, np.cos),
-)
+__all__ = ["power_laws"]
 
 _MAX_DENOMINATOR = 3
 _MIN_SNAP_TOL = 0.001
@@ -73,17 +47,6 @@ _FACTORS: tuple[tuple[str, Callable[[np.ndarray], np.ndarray],
     ("cosh", lambda m: np.log(np.cosh(m)), sympy.cosh),
     ("tanh", lambda m: np.log(np.tanh(m)), sympy.tanh),
 )
-
-
-def evaluate_shape(shape: sympy.Expr, dataset: Dataset) -> np.ndarray | None:
-    symbols = as_symbols(dataset.inputs)
-    with np.errstate(all="ignore"):
-        f = sympy.lambdify(symbols, shape, "numpy")
-        values = np.broadcast_to(np.asarray(f(*dataset.matrix().T), dtype=float),
-                                 (dataset.n,))
-    if not np.all(np.isfinite(values)) or not np.any(values):
-        return None
-    return values
 
 
 def power_laws(dataset: Dataset, max_factors: int = 2, random_state: int | None = 0
@@ -207,62 +170,6 @@ def power_laws(dataset: Dataset, max_factors: int = 2, random_state: int | None 
     return shapes
 
 
-def proportional(a: np.ndarray, b: np.ndarray, rtol: float = 1e-9) -> bool:
-    """Whether ``a`` is a constant multiple of ``b`` (to ``rtol``, default rounding)."""
-    with np.errstate(all="ignore"):
-        ratio = a / b
-    return bool(np.all(np.isfinite(ratio))
-                and np.ptp(ratio) <= rtol * float(np.max(np.abs(ratio))))
-
-
-#: How far from an integer a log-space exponent may be for its input to enter a
-#: common factor (the estimates' standard errors are 0.05 to 0.1 on 1,000 rows).
-_FACTOR_TOL = 0.25
-
-
-def common_factors(dataset: Dataset) -> list[sympy.Expr]:
-    """Monomials ``M`` that may multiply the whole law.
-
-    ``y = M(x)·g(x)`` where the inputs of M do not enter g (``G m₁m₂(1/r₂ − 1/r₁)``,
-    ``Aκ(T₂ − T₁)/d``, ``p cos θ/(4πε r²)``) is beyond a library of low-degree
-    monomials, and beyond a power law; but ``log|y| = log|M| + log|g|``, so a
-    log-space regression on every ``log|xᵢ|`` puts integer exponents on M's
-    inputs whatever g is, when the inputs are drawn independently. Those within
-    :data:`_FACTOR_TOL` of an integer make M; the library then fits y with
-    every column multiplied by M, and the extended BIC decides. This is AI
-    Feynman's separability test (Udrescu & Tegmark 2020) done by regression
-    instead of a network. ``log|g|`` is heavy-tailed where g crosses zero, so
-    besides least squares (plain, and weighted by |y|) a robust fit (soft-L1
-    loss) proposes its own M; the distinct proposals are returned.
-    """
-    from scipy.optimize import least_squares
-
-    y = dataset.y
-    X = dataset.matrix()
-    rows = y != 0
-    if rows.sum() < 10 or not np.all(X != 0):
-        return []
-    A = np.column_stack([np.ones(rows.sum()), np.log(np.abs(X[rows]))])
-    b = np.log(np.abs(y[rows]))
-    w = np.abs(y[rows]) / np.max(np.abs(y[rows]))
-    fits = [np.linalg.lstsq(A, b, rcond=None)[0],
-            np.linalg.lstsq(A * w[:, None], b * w, rcond=None)[0]]
-    spread = float(np.median(np.abs(b - A @ fits[0] - np.median(b - A @ fits[0])))) or 1.0
-    with np.errstate(all="ignore"):
-        robust = least_squares(lambda c: A @ c - b, fits[0], loss="soft_l1", f_scale=spread)
-    fits.append(robust.x)
-    symbols = as_symbols(dataset.inputs)
-    out: list[sympy.Expr] = []
-    for coef in fits:
-        if not np.all(np.isfinite(coef)):
-            continue
-        exponents = [int(round(a)) if abs(a - round(a)) <= _FACTOR_TOL else 0 for a in coef[1:]]
-        factor = sympy.Mul(*[s**e for s, e in zip(symbols, exponents)])
-        if factor != 1 and factor not in out and evaluate_shape(factor, dataset) is not None:
-            out.append(factor)
-    return out
-
-
 def _original_scale_fit(Z: np.ndarray, target: np.ndarray, start: np.ndarray,
                         scaled: tuple[tuple[int, Callable[[np.ndarray], np.ndarray],
                                             np.ndarray], ...] = (),
@@ -324,8 +231,8 @@ def _original_scale_fit(Z: np.ndarray, target: np.ndarray, start: np.ndarray,
             if not all(np.all(np.isfinite(a)) for a in (fit.x, fit.fun, fit.jac)):
                 return None
             rss = float(fit.fun @ fit.fun)
-            covariance = (np.linalg.pinv(fit.jac.T @ fit.jac) * rss
-                          / max(len(target) - len(fit.x), 1))
+            covariance = (np.linalg.pinv(fit.jac.T @ fit.jac)
+                          * noise_variance(rss, len(target) - len(fit.x)))
         except (ValueError, np.linalg.LinAlgError):
             return None
     return full(fit.x), covariance, rss
@@ -562,7 +469,7 @@ def _best_pairs(A: np.ndarray, b: np.ndarray, F: np.ndarray, families: Sequence[
     first = _simplest(A, b, F, [[best[i[k]], best[j[k]]] for k in ties])
     pairs = [first]
     rss = float(r @ r) - pair_gain
-    sigma2 = max(float(np.min(rss)), 0.0) / max(len(b) - A.shape[1] - 2, 1)
+    sigma2 = noise_variance(max(float(np.min(rss)), 0.0), len(b) - A.shape[1] - 2)
     close = np.flatnonzero(rss <= np.min(rss) + float(stats.chi2.ppf(0.99, 2)) * sigma2)
     # Snapped, every exponent held: the pairs whose law holds as well as the best
     # fit (at 99.9%: the log-space fit only approximates the fit on y, which judges next).
@@ -598,7 +505,7 @@ def _snapped_rss(A: np.ndarray, b: np.ndarray) -> tuple[float, float]:
         if len(free) == 1:
             size = float(sum(abs(v) for v in held.values()))
             return rss, size
-        sigma2 = rss / max(len(b) - len(free), 1)
+        sigma2 = noise_variance(rss, len(b) - len(free))
         with np.errstate(all="ignore"):
             se = np.sqrt(np.clip(np.diag(np.linalg.pinv(A[:, free].T @ A[:, free])) * sigma2,
                                  1e-300, None))
@@ -652,7 +559,7 @@ def _profile_snap(Z: np.ndarray, target: np.ndarray, coef: np.ndarray, free_rss:
     n_factors = k - 1 - d
     nearest = [sorted(_PROFILE_EXPONENTS, key=lambda v: abs(v - a))[:3 if n_factors == 1 else 2]
                for a in coef[1 + d:k]]
-    sigma2 = free_rss / max(len(target) - len(coef), 1)
+    sigma2 = noise_variance(free_rss, len(target) - len(coef))
     limit = free_rss + float(stats.chi2.ppf(0.99, k - 1)) * sigma2
     # The scaled factors must matter: the law without them (their exponents 0)
     # must fit worse by more than the 99% quantile of χ² (their exponents and
@@ -720,9 +627,9 @@ def _snapped_shape(A: np.ndarray, b: np.ndarray, symbols: tuple[sympy.Symbol, ..
     free_rss = math.nan
     if _fits_exactly(A, b):
         residual = b - A @ coef
-        dof = max(len(b) - A.shape[1], 1)
         with np.errstate(all="ignore"):
-            covariance = np.linalg.pinv(A.T @ A) * float(residual @ residual) / dof
+            covariance = np.linalg.pinv(A.T @ A) * noise_variance(
+                float(residual @ residual), len(b) - A.shape[1])
         scaled = ()
         # A factor at a base scale keeps it (fitted exactly there: a parameter).
         scales = [sympy.Integer(1) if base == 1 else sympy.Float(base, 15)
