@@ -99,7 +99,7 @@ def generate_noise(index: int, n: int = N_ROWS) -> pd.DataFrame:
 
 def _false_claims(model: Any, truth: sympy.Expr) -> list[str]:
     """Claimed closed forms whose value is not the true coefficient of their term."""
-    from discovery.backends.genetic import normalise_term
+    from basis_library import normalise_term
 
     true = {}
     for part in sympy.Add.make_args(sympy.expand(truth)):

@@ -39,7 +39,8 @@ from .bigdata.rows import (
 from .bigdata.screen import KEEP_AT_MOST, SCREEN_ABOVE, screen_inputs, screen_residual
 from .errors import FitError
 from .model import Model
-from .routes.compare import exact_enough, other_routes, replication, route_refit
+from .routes.base import RouteKind, exact_enough
+from .routes.compare import other_routes, replication, route_refit
 from .routes.library import (
     Settings,
     closed_forms,
@@ -333,6 +334,7 @@ def _check_columns(dataset: Dataset, named: Mapping[str, float], selection: str,
     if selection in ("kfold", "cv") and cv_folds > dataset.n:
         raise FitError(f"cv_folds={cv_folds} is more folds than the {dataset.n} rows.")
 
+
 def _run(dataset: Dataset, split: RowSplit | None, settings: Settings,
          bar: Stages, *, method: str, basis: object, hints: Mapping[str, Variable],
          n_bootstrap: int, confidence: float, started: float, polish: bool,
@@ -380,7 +382,8 @@ def _run(dataset: Dataset, split: RowSplit | None, settings: Settings,
                                    "from_residual": more}},
             timings={"screening": screened_s})
     model = _assess(model, dataset, settings, n_bootstrap, confidence)
-    if not exact_enough(model, dataset) and (n_bootstrap == 0 or model.metrics.get("strategy")):
+    routed = RouteKind.of(model) is not RouteKind.LIBRARY
+    if not exact_enough(model, dataset) and (n_bootstrap == 0 or routed):
         # The bootstrap re-selected only library fits; the others are replicated on halves.
         t = time.perf_counter()
         replicated = replication(model, library, design, dataset,
@@ -452,8 +455,6 @@ def _assess(model: Model, dataset: Dataset, settings: Settings, n_bootstrap: int
                          timings={**seconds, "uncertainty": time.perf_counter() - t})
 
 
-
-
 #: An input with at most this many distinct values is discrete (:func:`_discrete_inputs`).
 _FEW_VALUES = 12
 
@@ -520,7 +521,7 @@ def _estimate_held_out(model: Model, split: RowSplit, settings: Settings,
     t = time.perf_counter()
     rows = split.description()
     held = None
-    if model._fit is None or model.metrics.get("strategy") or not model.terms:
+    if model._fit is None or RouteKind.of(model) is not RouteKind.LIBRARY or not model.terms:
         reason = "its constants are not coefficients of library terms"
     else:
         terms = [term.term for term in model.terms]

@@ -22,7 +22,7 @@ from ._frozen import Record, freeze, thaw
 from .errors import DataError, FitError
 
 __all__ = ["Diagnostics", "Model", "ModelTerm", "Uncertainty", "Verdict", "load",
-           "plus_minus", "FORMAT"]
+           "plus_minus", "FORMAT", "check_format", "json_default", "read_json_object"]
 
 FORMAT = "discovery-model/1"
 
@@ -492,9 +492,7 @@ class Model:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Model:
         """Rebuild a model from :meth:`to_dict` output. Formulas are parsed safely."""
-        if data.get("format") != FORMAT:
-            raise ParseError(f"Not a saved model: format is {data.get('format')!r}, "
-                             f"expected {FORMAT!r}.")
+        check_format(data, FORMAT, "model")
         try:
             inputs = [str(i) for i in data["inputs"]]
             constants = {str(k): float(v) for k, v in dict(data["constants"]).items()}
@@ -591,6 +589,14 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[package] = "unknown"
     return out
+
+
+def check_format(data: Mapping[str, Any], expected: str, what: str) -> None:
+    """Raise :class:`ParseError` unless ``data`` says it is a saved ``what`` of ``expected``
+    format (a model, a system)."""
+    if data.get("format") != expected:
+        raise ParseError(f"Not a saved {what}: format is {data.get('format')!r}, "
+                         f"expected {expected!r}.")
 
 
 def json_default(value: object) -> object:

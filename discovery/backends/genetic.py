@@ -15,6 +15,7 @@ from ..errors import FitError
 from ..model import Model
 from ..routes.library import front_frame, model_from_expression
 from ..stats.noise import noise_variance
+from ..stats.tests import lr_allowance
 from ..symbolic.constants import recognise
 from .registry import GeneticResult, backend
 
@@ -141,8 +142,9 @@ def polish_model(raw: sympy.Expr, dataset: Dataset, settings: Settings, *, metho
     """Refit a genetic expression's additive terms with the sparse engine.
 
     Terms with their inner constants snapped to closed forms are used when that
-    raises the residual sum of squares by no more than noise (3 standard
-    errors per snapped constant); otherwise the terms as found.
+    raises the residual sum of squares by no more than the likelihood-ratio test
+    allows (:func:`~discovery.stats.tests.lr_allowance`, one degree of freedom a
+    snapped constant); otherwise the terms as found.
     """
     from ..routes.library import fit_library
 
@@ -165,7 +167,8 @@ def polish_model(raw: sympy.Expr, dataset: Dataset, settings: Settings, *, metho
             n = dataset.n
             rss_found = as_found.metrics["mse"] * n  # type: ignore[operator]
             sigma2 = noise_variance(rss_found, n - len(as_found.terms))
-            if tidy.metrics["mse"] * n - rss_found <= 9.0 * sigma2 * n_snapped + 1e-12 * rss_found:  # type: ignore[operator]
+            rise = tidy.metrics["mse"] * n - rss_found  # type: ignore[operator]
+            if rise <= lr_allowance(n_snapped, sigma2) + 1e-12 * rss_found:
                 model = tidy
     return model.updated(raw_expression=raw, pareto=front_frame(front),
                          info={**info, "polished": str(model.expression),

@@ -45,6 +45,7 @@ from .weak import weak_equation, weak_table
 
 __all__ = ["discover_ode"]
 
+
 def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = None, *,
                  trajectory: str | None = None, controls: Sequence[str] = (),
                  order: int = 1, velocities: Sequence[str] | None = None,

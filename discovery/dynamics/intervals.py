@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from ..model import Model
+from ..routes.base import RouteKind
 
 __all__ = ["term_values", "block_intervals"]
+
 
 def term_values(terms: Sequence[Any], rows: pd.DataFrame, inputs: list[str]) -> np.ndarray:
     """Each model term's values on ``rows`` (columns in term order)."""
@@ -28,7 +30,7 @@ def block_intervals(model: Model, A: np.ndarray, y: np.ndarray, run: np.ndarray,
     of the rows (Hall, Horowitz & Jing 1995), never across two runs; ``A``
     holds the model's term columns. Only for a library fit (linear in its
     coefficients); other models are returned as they are."""
-    if model.metrics.get("strategy") not in (None, "library") or A.shape[1] == 0:
+    if RouteKind.of(model) is not RouteKind.LIBRARY or A.shape[1] == 0:
         return model
     if not (np.all(np.isfinite(A)) and np.all(np.isfinite(y))):
         return model

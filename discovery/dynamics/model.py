@@ -18,7 +18,7 @@ from basis_library import as_symbols, compile_numpy
 
 from .._frozen import freeze, thaw
 from ..errors import DataError, ParseError
-from ..model import Model
+from ..model import Model, check_format
 from .runs import as_frame, smoothed_start, split_runs, with_velocities
 
 __all__ = ["FORMAT", "OdeModel", "load_ode", "write_ode_report"]
@@ -278,9 +278,7 @@ class OdeModel:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OdeModel:
-        if data.get("format") != FORMAT:
-            raise ParseError(f"Not a saved system: format is {data.get('format')!r}, "
-                             f"expected {FORMAT!r}.")
+        check_format(data, FORMAT, "system")
         try:
             return cls(equations={str(s): Model.from_dict(m) for s, m in data["models"].items()},
                        states=tuple(str(s) for s in data["states"]),

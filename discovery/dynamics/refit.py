@@ -15,7 +15,9 @@ import sympy
 from basis_library import as_symbols
 
 from ..model import Model, ModelTerm
+from ..routes.base import RouteKind
 from ..stats.noise import noise_variance
+from ..stats.tests import lr_allowance
 from .model import OdeModel
 from .runs import smoothed_start, with_velocities
 from .saturated import Saturated
@@ -55,7 +57,7 @@ def trajectory_refit(system: OdeModel, runs: list[pd.DataFrame],
     """
     from ..symbolic.snap import snap_parameters
 
-    if any(m.metrics.get("strategy") not in (None, "library") for m in system.equations.values()):
+    if any(RouteKind.of(m) is not RouteKind.LIBRARY for m in system.equations.values()):
         return None
     layout = _compile(system, {s: v for s, v in (inner or {}).items() if s in system.equations})
     fit = _Trajectories.of(system, layout, runs)
@@ -266,11 +268,9 @@ def _eliminate(fit: _Trajectories, layout: _Layout, free: list[int],
     without a term may also leave a poorer local optimum of the trajectories
     (oscillators' phases), which a Wald test of the coefficient would not see.
     """
-    from scipy import stats
 
     k = layout.k
     base, rss, se_free = fitted
-    limit = float(stats.chi2.ppf(0.99, 1))
     while any(i < k for i in free):
         trials = []
         # The two weakest by their Wald ratio are refitted without (each refit
@@ -289,7 +289,7 @@ def _eliminate(fit: _Trajectories, layout: _Layout, free: list[int],
         if not trials:
             break
         cost, _, smaller, tried = min(trials, key=lambda trial: trial[0])
-        if cost - rss > limit * noise_variance(rss, rows - len(free)):
+        if cost - rss > lr_allowance(1, noise_variance(rss, rows - len(free))):
             break
         free, (base, rss, se_free) = smaller, tried
     return free, (base, rss, se_free)

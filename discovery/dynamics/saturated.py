@@ -16,6 +16,7 @@ from .weak import WeakColumns
 
 __all__ = ["Saturated", "saturated_equation"]
 
+
 @dataclass(frozen=True)
 class Saturated:
     """An equation's denominator ``1 + q·g``, for the trajectory refit to free q again:
@@ -40,7 +41,7 @@ def saturated_equation(table: tuple[np.ndarray, ...], library: Library, weak: We
     data (q > 0). As every coefficient, q must be at least 3 standard errors
     from 0.
     """
-    from ..routes.compare import route_bic
+    from ..routes.base import route_bic
     from ..routes.saturating import saturating_terms
     from ..stats.criteria import log_comb
 

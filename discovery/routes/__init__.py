@@ -3,10 +3,33 @@ grown monomials, rational laws, inner constants and saturating terms, compared o
 the original target.
 """
 
-from .compare import exact_enough, other_routes, replication, route_bic, route_refit
-from .factors import common_factors, evaluate_shape, proportional
-from .grown import grown_monomials
-from .inner import FAMILIES, Family, inner_fit
+from .base import (
+    NUMERICAL,
+    Proposal,
+    Route,
+    RouteContext,
+    RouteKind,
+    exact_enough,
+    model_of,
+    nonlinear_bic,
+    nonlinear_model,
+    route_bic,
+    rows_of,
+    skeleton,
+    structure_of,
+)
+from .compare import other_routes, replication, route_refit, settled
+from .exponents import FACTORS, fits_exactly, original_scale_fit, snapped_rss, snapped_shape
+from .factors import (
+    FactorRoute,
+    best_factored,
+    common_factors,
+    evaluate_shape,
+    factored_fit,
+    proportional,
+)
+from .grown import GrownRoute, grown_route
+from .inner import FAMILIES, Family, InnerRoute, inner_fit
 from .library import (
     PRUNE_BEST,
     Settings,
@@ -20,16 +43,24 @@ from .library import (
     term_cost,
     training_metrics,
 )
-from .powers import power_laws
-from .rational import rational_fit
+from .powers import PowerLawRoute, power_laws
+from .pursuit import grown_monomials
+from .rational import RationalRoute, rational_fit
+from .registry import ROUTES
 from .saturating import Saturation, saturating_terms
-from .transforms import TRANSFORMS
+from .shapes import Shapes, shape_libraries
+from .transforms import TRANSFORMS, TransformRoute, transform_route, transformed
 
 __all__ = [
-    "FAMILIES", "Family", "PRUNE_BEST", "Saturation", "Settings", "TRANSFORMS", "closed_forms",
-    "common_factors", "evaluate_library", "evaluate_shape", "exact_enough", "expressions",
-    "fit_library", "fit_metrics", "front_frame", "grown_monomials", "inner_fit",
-    "model_from_expression", "other_routes", "power_laws", "proportional", "rational_fit",
-    "replication", "route_bic", "route_refit", "saturating_terms", "term_cost",
-    "training_metrics",
+    "FACTORS", "FAMILIES", "FactorRoute", "Family", "GrownRoute", "InnerRoute", "NUMERICAL",
+    "PRUNE_BEST", "PowerLawRoute", "Proposal", "ROUTES", "RationalRoute", "Route",
+    "RouteContext", "RouteKind", "Saturation", "Settings", "Shapes", "TRANSFORMS",
+    "TransformRoute", "best_factored", "closed_forms", "common_factors", "evaluate_library",
+    "evaluate_shape", "exact_enough", "expressions", "factored_fit", "fit_library",
+    "fit_metrics", "fits_exactly", "front_frame", "grown_monomials", "grown_route",
+    "inner_fit", "model_from_expression", "model_of", "nonlinear_bic", "nonlinear_model",
+    "original_scale_fit", "other_routes", "power_laws", "proportional", "rational_fit",
+    "replication", "route_bic", "route_refit", "rows_of", "saturating_terms", "settled",
+    "shape_libraries", "skeleton", "snapped_rss", "snapped_shape", "structure_of", "term_cost",
+    "training_metrics", "transform_route", "transformed",
 ]

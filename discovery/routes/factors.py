@@ -1,16 +1,28 @@
-"""Common factors: monomials that may multiply the whole law, found in log space
-(AI Feynman's separability test done by regression), and the values of a shape."""
+"""The route of a factor common to every term: monomials that may multiply the whole
+law, found in log space (AI Feynman's separability test done by regression), the
+library fitted with every column multiplied by one; and the values of a shape."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from dataclasses import replace
+
 import numpy as np
 import sympy
+import torch
 
-from basis_library import as_symbols, compile_numpy
+from basis_library import Design, Library, LibraryError, as_symbols, compile_numpy
 
 from .._data import Dataset
+from ..errors import FitError
+from ..model import Model
+from ..stats.criteria import exact_floor, log_comb
+from .base import NUMERICAL, Proposal, RouteContext, RouteKind, exact_enough, route_bic
+from .library import Settings, fit_library
 
-__all__ = ["common_factors", "evaluate_shape", "proportional"]
+__all__ = ["FactorRoute", "best_factored", "common_factors", "evaluate_shape", "factored_fit",
+           "proportional"]
 
 
 def evaluate_shape(shape: sympy.Expr, dataset: Dataset) -> np.ndarray | None:
@@ -75,3 +87,57 @@ def common_factors(dataset: Dataset) -> list[sympy.Expr]:
         if factor != 1 and factor not in out and evaluate_shape(factor, dataset) is not None:
             out.append(factor)
     return out
+
+
+def factored_fit(factor: sympy.Expr, dataset: Dataset, library: Library, design: Design,
+                  settings: Settings, started: float) -> Model | None:
+    """The library fit of y with every column multiplied by the monomial ``factor``."""
+    values = evaluate_shape(factor, dataset)
+    if values is None:
+        return None
+    scale = torch.tensor(np.array(values), dtype=design.matrix.dtype, device=design.matrix.device)
+    scaled = replace(design, matrix=design.matrix * scale[:, None],
+                     terms=tuple(factor * t for t in design.terms))
+    try:
+        model = fit_library(dataset, library, settings, started=started, timings={},
+                            design=scaled)
+    except (FitError, LibraryError, *NUMERICAL):
+        return None
+    return model.updated(metrics={"strategy": f"{RouteKind.FACTORED.value} {factor}"},
+                         info={"common_factor": str(factor)})
+
+
+def best_factored(dataset: Dataset, library: Library, design: Design, settings: Settings,
+                   started: float, also: sympy.Expr | None = None
+                   ) -> tuple[float, Model] | None:
+    """The factored fit (:func:`factored_fit`) of lowest BIC over the factors
+    proposed for ``dataset`` (and ``also``), with its BIC; the exponents of
+    every input were estimated to propose the factor, so each is charged."""
+    factors = common_factors(dataset)
+    if also is not None and also not in factors:
+        factors.append(also)
+    best, best_bic = None, math.inf
+    floor = exact_floor(dataset.y, per_row=True)
+    for factor in factors:
+        fitted = factored_fit(factor, dataset, library, design, settings, started)
+        if fitted is None:
+            continue
+        score = route_bic(fitted, dataset.n, len(dataset.inputs), floor,
+                          log_comb(len(design.terms), len(fitted.terms)))
+        if score < best_bic:
+            best, best_bic = fitted, score
+        if exact_enough(fitted, dataset):
+            break
+    return None if best is None else (best_bic, best)
+
+
+class FactorRoute:
+    """The library fit times the common factor of lowest BIC (one proposal)."""
+
+    kind = RouteKind.FACTORED
+
+    def propose(self, context: RouteContext) -> Iterator[Proposal]:
+        found = best_factored(context.dataset, context.library, context.design,
+                              context.settings, context.started)
+        if found is not None:
+            yield Proposal(*found)

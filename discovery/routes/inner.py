@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,13 +30,14 @@ import sympy
 
 from basis_library import as_symbols
 
-from ..stats.nls import NonlinearFit, fit_parameters, standard_errors
+from ..stats.nls import NonlinearFit, finite_fit, fit_parameters, standard_errors
 from ..symbolic.snap import snap_parameters
+from .base import Proposal, RouteContext, RouteKind, nonlinear_bic, nonlinear_model
 
 if TYPE_CHECKING:
     from .._data import Dataset
 
-__all__ = ["FAMILIES", "Family", "inner_fit"]
+__all__ = ["FAMILIES", "Family", "InnerRoute", "inner_fit"]
 
 #: A family is tried on an input t only where the mean square successive
 #: difference of y sorted by t, halved, is below this fraction of y's
@@ -293,12 +294,10 @@ def _joint(family: Family, t: np.ndarray, y: np.ndarray, theta: np.ndarray, kept
     if not np.all(np.isfinite(G)):
         return None
     start = np.r_[theta, np.linalg.lstsq(G, y, rcond=None)[0]]
-    try:
-        coef, rss, J = fit_parameters(residual, start)
-    except (ValueError, np.linalg.LinAlgError):
+    fitted = finite_fit(residual, start)
+    if fitted is None:
         return None
-    if not (np.all(np.isfinite(coef)) and math.isfinite(rss)):
-        return None
+    coef, rss, J = fitted
     return coef, rss, standard_errors(J, rss, t.size), residual
 
 
@@ -323,3 +322,20 @@ def _phase_form(pairs: list[tuple[sympy.Expr, sympy.Expr]]) -> sympy.Expr:
         out.append((sympy.Float(amplitude, 15),
                     envelope * sympy.cos(sine.args[0] + sympy.Float(phase, 15))))
     return sympy.Add(*[c * g for c, g in out])
+
+
+class InnerRoute:
+    """A family with constants inside functions (decays, oscillations, logistic growth):
+    one proposal, its every parameter and search charged."""
+
+    kind = RouteKind.INNER
+
+    def propose(self, context: RouteContext) -> Iterator[Proposal]:
+        fitted = inner_fit(context.dataset, dict(context.settings.constants))
+        found = None if fitted is None else nonlinear_model(
+            fitted, context.dataset, context.base,
+            f"{RouteKind.INNER.value} ({fitted.structure[0]})",
+            "its inner constants (rates, frequencies, shifts) were fitted by variable "
+            "projection; the family and its terms are in info['inner_terms']")
+        if found is not None:
+            yield Proposal(nonlinear_bic(found, context.dataset.n, context.floor), found)

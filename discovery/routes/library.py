@@ -16,7 +16,6 @@ from typing import Any
 import pandas as pd
 import sympy
 import torch
-from scipy import stats
 
 from basis_library import (
     Design,
@@ -41,6 +40,7 @@ from ..search.select import (
 from ..search.sparse import candidate_supports, scale_columns
 from ..stats.criteria import exact_floor
 from ..stats.noise import noise_variance
+from ..stats.tests import lr_allowance
 from ..symbolic.constants import ALPHA, consistent_with
 from ..symbolic.simplify import simplify_expression
 from ..uncertainty.assess import FitState
@@ -246,7 +246,7 @@ def closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa
     active = [i for i, f in enumerate(forms) if f is not None]
     # Below the rounding floor (an exact fit) a snapped constant costs nothing measurable.
     floor = exact_floor(y)
-    tolerance = lambda m: (chosen.rss * 1e-9 + float(stats.chi2.ppf(0.99, m)) * sigma2  # noqa: E731
+    tolerance = lambda m: (chosen.rss * 1e-9 + lr_allowance(m, sigma2)  # noqa: E731
                            + floor)
     # Drop the least certain recognitions until the joint RSS is within noise.
     order = sorted(active, key=lambda i: abs(chosen.coef[i] - forms[i].value)  # type: ignore[union-attr]

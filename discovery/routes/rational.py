@@ -14,25 +14,26 @@ library fit.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy
 import torch
-from scipy import stats
 
 from basis_library import Design, Library
 
 from ..stats.nls import NonlinearFit
 from ..stats.noise import noise_variance
+from ..stats.tests import lr_allowance
+from .base import Proposal, RouteContext, RouteKind, nonlinear_bic, nonlinear_model
 
 if TYPE_CHECKING:
     from .._data import Dataset
     from ..search.select import Candidate
     from .library import Settings
 
-__all__ = ["rational_fit"]
+__all__ = ["RationalRoute", "rational_fit"]
 
 #: Supports refitted on y, the best by their linearised score.
 _REFITTED = 8
@@ -86,6 +87,7 @@ def rational_fit(dataset: Dataset, library: Library, design: Design,
     # regressors, and y·Q = P weighs rows by Q) but by y − P/Q: the few whose
     # linearised coefficients fit y best (with terms in both P and Q) are
     # refitted on y and chosen by the extended BIC.
+
     def original_rss(candidate: Candidate) -> float:
         """RSS of y − P/Q with the linearised coefficients (no refit yet)."""
         index = torch.as_tensor(candidate.support, device=A.device)
@@ -143,7 +145,7 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
     dropped first.
     """
     from ..stats.criteria import exact_floor
-    from ..stats.nls import fit_parameters, standard_errors
+    from ..stats.nls import finite_fit, standard_errors
     from ..symbolic.evaluate import term_columns
     from ..symbolic.snap import snap_parameters
 
@@ -156,12 +158,10 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
         return F @ c[:k] / (1 + G @ c[k:]) - y
 
     start = np.array([c for _, c in numerator] + [c for _, c in denominator], dtype=float)
-    try:
-        coef, rss, J = fit_parameters(residual, start)
-    except (ValueError, np.linalg.LinAlgError):
+    fitted = finite_fit(residual, start)
+    if fitted is None:
         return None
-    if not (np.all(np.isfinite(coef)) and math.isfinite(rss)):
-        return None
+    coef, rss, J = fitted
     n, m = dataset.n, len(coef)
     sigma2 = noise_variance(rss, n - m)
     floor = exact_floor(y)
@@ -172,7 +172,7 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
         B = F / (G @ coef[k:])[:, None]
         if np.all(np.isfinite(B)):
             limit = y - B @ np.linalg.lstsq(B, y, rcond=None)[0]
-            if float(limit @ limit) - rss <= float(stats.chi2.ppf(0.99, 1)) * sigma2 + floor:
+            if float(limit @ limit) - rss <= lr_allowance(1, sigma2) + floor:
                 return None
     se = standard_errors(J, rss, n)
     if not np.all(np.abs(coef) > 3 * se):
@@ -181,3 +181,18 @@ def _refine(dataset: Dataset, numerator: list[tuple[sympy.Expr, float]],
         return None
     exprs, _, final_rss = snap_parameters(residual, coef, rss, se, named, floor, n)
     return exprs[:k], exprs[k:], final_rss
+
+
+class RationalRoute:
+    """The rational law P/Q (one proposal), its every parameter and search charged."""
+
+    kind = RouteKind.RATIONAL
+
+    def propose(self, context: RouteContext) -> Iterator[Proposal]:
+        found = nonlinear_model(
+            rational_fit(context.dataset, context.library, context.design, context.settings),
+            context.dataset, context.base, RouteKind.RATIONAL.value,
+            "it is a rational fit P/Q refined by nonlinear least squares; the linearised terms "
+            "are in info['inner_terms']")
+        if found is not None:
+            yield Proposal(nonlinear_bic(found, context.dataset.n, context.floor), found)

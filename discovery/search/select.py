@@ -32,6 +32,7 @@ VALIDATIONS = ("kfold", "holdout", "extrapolation")
 #: What ``discover(selection=...)`` accepts.
 SELECTIONS = ("bic", "aic", "cv", *VALIDATIONS)
 
+
 @dataclass(frozen=True)
 class Candidate:
     """One refitted support with its scores."""

@@ -18,7 +18,7 @@ import sympy
 
 from .noise import noise_variance
 
-__all__ = ["NLSFit", "NonlinearFit", "Residual", "fit_parameters", "standard_errors"]
+__all__ = ["NLSFit", "NonlinearFit", "Residual", "finite_fit", "fit_parameters", "standard_errors"]
 
 Residual = Callable[[np.ndarray], np.ndarray]
 #: (parameters, RSS, Jacobian of the free parameters)
@@ -68,6 +68,18 @@ def fit_parameters(residual: Residual, start: np.ndarray, fixed: Mapping[int, fl
     c = full(found.x)
     r = residual(c)
     return c, float(r @ r), found.jac
+
+
+def finite_fit(residual: Residual, start: np.ndarray) -> NLSFit | None:
+    """:func:`fit_parameters` from ``start``, or None where it cannot start or ends
+    at values or an RSS that are not finite (the routes then drop the candidate)."""
+    try:
+        coef, rss, J = fit_parameters(residual, start)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    if not (np.all(np.isfinite(coef)) and math.isfinite(rss)):
+        return None
+    return coef, rss, J
 
 
 def standard_errors(jacobian: np.ndarray, rss: float, n: int) -> np.ndarray:

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import sympy
-from scipy import stats
 
 from ..stats.nls import NLSFit, Residual, fit_parameters, standard_errors
 from ..stats.noise import noise_variance
+from ..stats.tests import lr_allowance
 from .constants import ALPHA, ClosedForm, recognise
 
 __all__ = ["snap_parameters"]
@@ -51,7 +51,7 @@ def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.nda
             return final, math.inf, np.zeros((n, 0))
 
     def holds(held: dict[int, float], held_rss: float) -> bool:
-        return held_rss - rss <= float(stats.chi2.ppf(0.99, len(held))) * sigma2 + floor
+        return held_rss - rss <= lr_allowance(len(held), sigma2) + floor
 
     fixed: dict[int, sympy.Expr] = {}
     values: dict[int, float] = {}

@@ -52,6 +52,7 @@ class FitState:
         """This state with every candidate's validation error on ``splits`` (where missing)."""
         if all(not math.isnan(c.validation_mse) for c in self.candidates):
             return self
+
         def scored(c: Candidate) -> Candidate:
             if not math.isnan(c.validation_mse):
                 return c
