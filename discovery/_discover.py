@@ -43,7 +43,6 @@ from .routes.base import RouteKind, exact_enough
 from .routes.compare import other_routes, replication, route_refit
 from .routes.library import (
     Settings,
-    closed_forms,
     evaluate_library,
     expressions,
     fit_library,
@@ -54,6 +53,7 @@ from .search.select import (
 )
 from .search.sparse import SOLVERS
 from .symbolic.simplify import simplify_expression
+from .symbolic.snap import closed_forms
 from .uncertainty.assess import assess, constant_intervals
 from .uncertainty.verdict import signal_test, verdict
 

@@ -16,14 +16,14 @@ from ..model import Model
 from ..routes.library import front_frame, model_from_expression
 from ..stats.noise import noise_variance
 from ..stats.tests import lr_allowance
-from ..symbolic.constants import recognise
+from ..symbolic.snap import snap_floats
 from .registry import GeneticResult, backend
 
 if TYPE_CHECKING:
     from .._data import Dataset
     from ..routes.library import Settings
 
-__all__ = ["GeneticResult", "discover_genetic", "additive_terms", "snap_floats",
+__all__ = ["GeneticResult", "discover_genetic", "additive_terms",
            "pick_from_front", "polish_model"]
 
 log = logging.getLogger(__name__)
@@ -51,24 +51,6 @@ def additive_terms(expr: sympy.Expr) -> list[sympy.Expr]:
         if term != 0:
             terms.setdefault(term, None)
     return sorted(terms, key=lambda t: (term_complexity(t), str(t)))
-
-
-def snap_floats(term: sympy.Expr, rtol: float = 0.01) -> sympy.Expr:
-    """Replace floats inside a term by the simplest closed form within ``rtol``.
-
-    Examples
-    --------
-    >>> import sympy
-    >>> t = sympy.Symbol("t")
-    >>> snap_floats(sympy.sin(1.99698 * t))
-    sin(2*t)
-    """
-    mapping = {}
-    for f in term.atoms(sympy.Float):
-        form = recognise(float(f), abs(float(f)) * rtol / 3.0, alpha=None)
-        if form is not None:
-            mapping[f] = form.expr
-    return normalise_term(term.xreplace(mapping)) if mapping else term
 
 
 def _translate(expr: sympy.Expr, dataset: Dataset) -> sympy.Expr:

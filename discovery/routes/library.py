@@ -38,16 +38,13 @@ from ..search.select import (
     validation_splits,
 )
 from ..search.sparse import candidate_supports, scale_columns
-from ..stats.criteria import exact_floor
-from ..stats.noise import noise_variance
-from ..stats.tests import lr_allowance
-from ..symbolic.constants import ALPHA, consistent_with
 from ..symbolic.simplify import simplify_expression
+from ..symbolic.snap import closed_forms
 from ..uncertainty.assess import FitState
 
 __all__ = [
     "Settings", "PRUNE_BEST", "evaluate_library", "fit_library", "expressions", "term_cost",
-    "training_metrics", "fit_metrics", "closed_forms", "model_from_expression", "front_frame",
+    "training_metrics", "fit_metrics", "model_from_expression", "front_frame",
 ]
 
 PRUNE_BEST = 5
@@ -204,61 +201,6 @@ def fit_metrics(model: Model, rss: float, tss: float, n: int, dropped: int) -> d
     mse = rss / n
     return {"r2": 1.0 - rss / tss if tss > 0 else float(mse == 0), "mse": mse,
             "n_samples": n, "rows_dropped": dropped, "complexity": model.complexity}
-
-
-def closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa: ANN001, ANN202
-                 n: int | None = None):
-    """Closed forms for the chosen coefficients, kept only while the fit stays within noise.
-
-    Each is claimed only where :func:`recognise` finds it honest (few chance
-    matches at this precision); together they are kept only while a
-    likelihood-ratio test does not reject them: the RSS with the snapped
-    values, the other coefficients refitted, may exceed the free fit's by at
-    most the 99% quantile of χ² with one degree of freedom per snapped value,
-    in units of the noise variance. The least certain are dropped first.
-    Also returns, for each coefficient without a claim, the simplest form it
-    is consistent with, and how many were kept. ``X`` may be any matrix with
-    the rows' least-squares geometry (a QR factor of them); ``n`` is then the
-    number of rows.
-    """
-    # One catalogue scan a coefficient: the simplest form in its window, claimed
-    # where recognise's chance test passes, else only "consistent with".
-    nearest = [consistent_with(float(c), float(s), named)
-               for c, s in zip(chosen.coef, chosen.std_error)]
-    forms = [f if f is not None and f.chance <= ALPHA else None for f in nearest]
-    n, k = X.shape[0] if n is None else n, len(terms)
-    sigma2 = noise_variance(chosen.rss, n - k)
-    index = torch.as_tensor(list(chosen.support), device=X.device)
-    A = X[:, index]
-
-    def rss_with(active: list[int]) -> float:
-        coef = torch.as_tensor(chosen.coef, dtype=X.dtype, device=X.device).clone()
-        for i in active:
-            coef[i] = forms[i].value  # type: ignore[union-attr]
-        free = [i for i in range(k) if i not in active]
-        target = y - A[:, active] @ coef[active] if active else y
-        if free:
-            sol = torch.linalg.lstsq(A[:, free].cpu(), target.cpu()[:, None]).solution[:, 0]
-            coef[free] = sol.to(X.device)
-        resid = y - A @ coef
-        return float(resid @ resid)
-
-    active = [i for i, f in enumerate(forms) if f is not None]
-    # Below the rounding floor (an exact fit) a snapped constant costs nothing measurable.
-    floor = exact_floor(y)
-    tolerance = lambda m: (chosen.rss * 1e-9 + lr_allowance(m, sigma2)  # noqa: E731
-                           + floor)
-    # Drop the least certain recognitions until the joint RSS is within noise.
-    order = sorted(active, key=lambda i: abs(chosen.coef[i] - forms[i].value)  # type: ignore[union-attr]
-                   / max(float(chosen.std_error[i]), 1e-300))
-    while order and rss_with(order) - chosen.rss > tolerance(len(order)):
-        order.pop()
-    kept = set(order)
-    final = [f.expr if (f is not None and i in kept) else None for i, f in enumerate(forms)]
-    if not math.isfinite(sigma2):
-        final = [None] * k
-    consistent = [None if f is not None or c is None else c.expr for f, c in zip(final, nearest)]
-    return final, consistent, sum(f is not None for f in final)
 
 
 def model_from_expression(expr: sympy.Expr, dataset: Dataset, *, method: str,

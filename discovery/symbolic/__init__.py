@@ -13,10 +13,11 @@ from .constants import (
 )
 from .evaluate import evaluate_terms, term_columns
 from .simplify import round_floats, round_significant, simplify_expression
-from .snap import snap_parameters
+from .snap import closed_forms, snap_floats, snap_parameters
 
 __all__ = [
     "ALPHA", "CheckResult", "ClosedForm", "candidate_table", "chance_matches", "check",
-    "consistent_with", "evaluate_terms", "recognise", "round_floats", "round_significant",
-    "simplify_expression", "snap_parameters", "term_columns",
+    "closed_forms", "consistent_with", "evaluate_terms", "recognise", "round_floats",
+    "round_significant", "simplify_expression", "snap_floats", "snap_parameters",
+    "term_columns",
 ]

@@ -1,8 +1,18 @@
-"""Parameters of a nonlinear fit snapped to honest closed forms.
+"""Fitted numbers snapped to honest closed forms, in one module.
 
-Each parameter the catalogue recognises (:func:`~discovery.symbolic.constants.recognise`
-with its chance test) is held at its closed form while a likelihood-ratio test keeps
-the claim; the fit is redone with the rest free.
+Three kinds of number, one rule: a value becomes a closed form only where the
+catalogue recognises it honestly (:func:`~discovery.symbolic.constants.recognise`,
+its chance test at :data:`~discovery.symbolic.constants.ALPHA`), and the claims
+together are kept only while the likelihood-ratio test of
+:func:`~discovery.stats.tests.lr_allowance` allows the rise of the RSS they cost.
+
+- :func:`closed_forms`: the coefficients of a linear (library) fit;
+- :func:`snap_parameters`: the parameters of a nonlinear fit, refitted in rounds;
+- :func:`snap_floats`: the constants inside a genetic backend's terms (tested by
+  the polish's refit, :func:`~discovery.backends.genetic.polish_model`).
+
+A power law's exponents snap to small rationals instead
+(:mod:`discovery.routes.exponents`), under the same test.
 """
 
 from __future__ import annotations
@@ -12,13 +22,17 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import sympy
+import torch
 
+from basis_library import normalise_term
+
+from ..stats.criteria import exact_floor
 from ..stats.nls import NLSFit, Residual, fit_parameters, standard_errors
 from ..stats.noise import noise_variance
 from ..stats.tests import lr_allowance
-from .constants import ALPHA, ClosedForm, recognise
+from .constants import ALPHA, ClosedForm, consistent_with, recognise
 
-__all__ = ["snap_parameters"]
+__all__ = ["closed_forms", "snap_floats", "snap_parameters"]
 
 
 def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.ndarray,
@@ -102,3 +116,76 @@ def _recognised(coef: np.ndarray, se: np.ndarray, held: Mapping[int, object],
     found = {i: recognise(float(coef[i]), float(se[k]), named, alpha=ALPHA)
              for k, i in enumerate(free) if keep(i)}
     return {i: f for i, f in found.items() if f is not None}
+
+
+def closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa: ANN001, ANN202
+                 n: int | None = None):
+    """Closed forms for the chosen coefficients, kept only while the fit stays within noise.
+
+    Each is claimed only where :func:`recognise` finds it honest (few chance
+    matches at this precision); together they are kept only while a
+    likelihood-ratio test does not reject them: the RSS with the snapped
+    values, the other coefficients refitted, may exceed the free fit's by at
+    most the 99% quantile of χ² with one degree of freedom per snapped value,
+    in units of the noise variance. The least certain are dropped first.
+    Also returns, for each coefficient without a claim, the simplest form it
+    is consistent with, and how many were kept. ``X`` may be any matrix with
+    the rows' least-squares geometry (a QR factor of them); ``n`` is then the
+    number of rows.
+    """
+    # One catalogue scan a coefficient: the simplest form in its window, claimed
+    # where recognise's chance test passes, else only "consistent with".
+    nearest = [consistent_with(float(c), float(s), named)
+               for c, s in zip(chosen.coef, chosen.std_error)]
+    forms = [f if f is not None and f.chance <= ALPHA else None for f in nearest]
+    n, k = X.shape[0] if n is None else n, len(terms)
+    sigma2 = noise_variance(chosen.rss, n - k)
+    index = torch.as_tensor(list(chosen.support), device=X.device)
+    A = X[:, index]
+
+    def rss_with(active: list[int]) -> float:
+        coef = torch.as_tensor(chosen.coef, dtype=X.dtype, device=X.device).clone()
+        for i in active:
+            coef[i] = forms[i].value  # type: ignore[union-attr]
+        free = [i for i in range(k) if i not in active]
+        target = y - A[:, active] @ coef[active] if active else y
+        if free:
+            sol = torch.linalg.lstsq(A[:, free].cpu(), target.cpu()[:, None]).solution[:, 0]
+            coef[free] = sol.to(X.device)
+        resid = y - A @ coef
+        return float(resid @ resid)
+
+    active = [i for i, f in enumerate(forms) if f is not None]
+    # Below the rounding floor (an exact fit) a snapped constant costs nothing measurable.
+    floor = exact_floor(y)
+    tolerance = lambda m: (chosen.rss * 1e-9 + lr_allowance(m, sigma2)  # noqa: E731
+                           + floor)
+    # Drop the least certain recognitions until the joint RSS is within noise.
+    order = sorted(active, key=lambda i: abs(chosen.coef[i] - forms[i].value)  # type: ignore[union-attr]
+                   / max(float(chosen.std_error[i]), 1e-300))
+    while order and rss_with(order) - chosen.rss > tolerance(len(order)):
+        order.pop()
+    kept = set(order)
+    final = [f.expr if (f is not None and i in kept) else None for i, f in enumerate(forms)]
+    if not math.isfinite(sigma2):
+        final = [None] * k
+    consistent = [None if f is not None or c is None else c.expr for f, c in zip(final, nearest)]
+    return final, consistent, sum(f is not None for f in final)
+
+
+def snap_floats(term: sympy.Expr, rtol: float = 0.01) -> sympy.Expr:
+    """Replace floats inside a term by the simplest closed form within ``rtol``.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> t = sympy.Symbol("t")
+    >>> snap_floats(sympy.sin(1.99698 * t))
+    sin(2*t)
+    """
+    mapping = {}
+    for f in term.atoms(sympy.Float):
+        form = recognise(float(f), abs(float(f)) * rtol / 3.0, alpha=None)
+        if form is not None:
+            mapping[f] = form.expr
+    return normalise_term(term.xreplace(mapping)) if mapping else term

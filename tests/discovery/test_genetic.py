@@ -21,9 +21,10 @@ from discovery import (
     from_pysr,
     load,
 )
-from discovery.backends.genetic import additive_terms, snap_floats
+from discovery.backends.genetic import additive_terms
 from discovery.backends.pysr import WORKER_ENV, find_julia, pysr_best, read_hall_of_fame
 from discovery.cli import main
+from discovery.symbolic.snap import snap_floats
 
 HERE = Path(__file__).parent
 HOF = ("Complexity,Loss,Equation\n"
