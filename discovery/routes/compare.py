@@ -107,8 +107,6 @@ def route_refit(model: Model, dataset: Dataset, settings: Settings
     Only for routes whose laws the library cannot approximate (families with
     inner constants); None for the others, which the library search stands for.
     """
-    from .inner import inner_fit
-
     if RouteKind.of(model) is not RouteKind.INNER:
         return None
     symbols = as_symbols(dataset.inputs)

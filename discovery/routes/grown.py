@@ -10,6 +10,7 @@ from basis_library import LibraryError
 from .._data import Dataset
 from ..errors import FitError
 from ..model import Model
+from ..stats.criteria import exact_floor
 from .base import NUMERICAL, Proposal, RouteContext, RouteKind, route_bic
 from .library import Settings, fit_library
 from .shapes import shape_libraries
@@ -20,8 +21,6 @@ __all__ = ["GrownRoute", "grown_route"]
 def grown_route(dataset: Dataset, settings: Settings, started: float
                 ) -> tuple[float, Model] | None:
     """The fit of y with the terms grown by matching pursuit, and its BIC."""
-    from ..stats.criteria import exact_floor
-
     floor = exact_floor(dataset.y, per_row=True)
     for shapes in shape_libraries(None, None, dataset, settings):
         try:

@@ -16,15 +16,17 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import sympy
 
-from basis_library import as_symbols
+from basis_library import Library, LibraryError, as_symbols
 
 from .._data import Dataset
+from ..errors import FitError
 from ..stats.criteria import log_comb
 from ..stats.noise import noise_variance
 from ..stats.tests import lr_allowance
 from .base import NUMERICAL, Proposal, RouteContext, RouteKind, route_bic
 from .exponents import FACTORS, fits_exactly, original_scale_fit, snapped_rss, snapped_shape
 from .factors import evaluate_shape, proportional
+from .library import fit_library
 
 __all__ = ["PowerLawRoute", "power_laws"]
 
@@ -371,11 +373,6 @@ class PowerLawRoute:
     kind = RouteKind.POWER_LAW
 
     def propose(self, context: RouteContext) -> Iterator[Proposal]:
-        from basis_library import Library, LibraryError
-
-        from ..errors import FitError
-        from .library import fit_library
-
         dataset = context.dataset
         for shape, n_exponents, search in power_laws(dataset,
                                                      random_state=context.settings.random_state):
