@@ -44,18 +44,13 @@ _PARALLEL = {"feynman", "srsd-easy", "srsd-medium", "srsd-hard", "bonus", "nguye
 DEMOS = ("demo", "demo-ode")
 
 
-def _feynman_row(r: Mapping[str, Any]) -> dict[str, Any]:
+def _formula_row(r: Mapping[str, Any]) -> dict[str, Any]:
     return {"status": r.get("status"), "expression": r.get("expression"),
             "verdict": r.get("verdict")}
 
 
 def _nguyen_row(r: Mapping[str, Any]) -> dict[str, Any]:
     return {"status": r.get("status"), "expression": r.get("expression")}
-
-
-def _honesty_row(r: Mapping[str, Any]) -> dict[str, Any]:
-    return {"status": r.get("status"), "expression": r.get("expression"),
-            "verdict": r.get("verdict")}
 
 
 def _printing_row(r: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,7 +69,7 @@ def _ode_key(r: Mapping[str, Any]) -> str:
 
 
 _ROWS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
-    "feynman": _feynman_row, "nguyen": _nguyen_row, "honesty": _honesty_row,
+    "feynman": _formula_row, "nguyen": _nguyen_row, "honesty": _formula_row,
     "printing": _printing_row, "ode": _ode_row}
 
 
