@@ -54,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--seeds", type=int,
                        help="feynman, nguyen: seeds per problem (default 1; nguyen 10)")
     bench.add_argument("--n-train", type=int, default=1000, help="feynman: training points")
+    bench.add_argument("--units", action="store_true",
+                       help="feynman, bonus: declare every variable's unit (AI Feynman's "
+                            "units table)")
     bench.add_argument("--workers", type=int, default=2,
                        help="feynman, nguyen, honesty, printing: worker processes")
     bench.add_argument("--dask", metavar="ADDRESS",
@@ -165,7 +168,7 @@ def _feynman(args: argparse.Namespace, out: Path, progress: bool) -> int:
     time_limit = 30.0 if args.time_limit is None else args.time_limit
     records = run_suite(problems, noises=noises, methods=methods, seeds=args.seeds or 1,
                         n_train=args.n_train, time_limit=time_limit, workers=args.workers,
-                        out=out, progress=progress, dask=args.dask)
+                        out=out, progress=progress, dask=args.dask, units=args.units)
     print(summarise(records).to_string(index=False, float_format=lambda x: f"{x:.1f}",
                                        formatters={"noise": "{:g}".format}))
     paths = [out / "results.jsonl", *write_summary(records, out)]

@@ -16,6 +16,7 @@ from .errors import (
     FitError,
     LibraryError,
     ParseError,
+    UnitsError,
 )
 from .estimator import SparseSymbolicRegressor
 from .model import Diagnostics, Model, ModelTerm, Uncertainty, Verdict, load
@@ -42,6 +43,7 @@ __all__ = [
     "SOLVERS",
     "SparseSymbolicRegressor",
     "Uncertainty",
+    "UnitsError",
     "Verdict",
     "cannon_data",
     "check",

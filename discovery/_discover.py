@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import sympy
 import torch
 
 from basis_library import (
@@ -39,8 +40,9 @@ from .bigdata.rows import (
 from .bigdata.screen import KEEP_AT_MOST, SCREEN_ABOVE, screen_inputs, screen_residual
 from .errors import FitError
 from .model import Model
-from .routes.base import RouteKind, exact_enough
+from .routes.base import RouteKind, exact_enough, route_bic
 from .routes.compare import other_routes, replication, route_refit
+from .routes.dimensional import admitted, dimensional_model, units_verdict
 from .routes.library import (
     Settings,
     evaluate_library,
@@ -52,10 +54,12 @@ from .search.select import (
     VALIDATIONS,
 )
 from .search.sparse import SOLVERS
+from .stats.criteria import exact_floor, log_comb
 from .symbolic.simplify import simplify_expression
 from .symbolic.snap import closed_forms
 from .uncertainty.assess import assess, constant_intervals
 from .uncertainty.verdict import signal_test, verdict
+from .units import Units
 
 __all__ = ["discover", "METHODS", "SOLVERS"]
 
@@ -106,6 +110,7 @@ def discover(
     verbose: bool | None = None,
     dask: str | None = None,
     stream: bool | None = None,
+    units: Mapping[str, str] | str | None = None,
 ) -> Model:
     """Find the formula behind the data.
 
@@ -210,6 +215,15 @@ def discover(
         than memory can be fitted; formula and coefficients are the in-memory
         fit's. ``None`` (default) streams a path larger than 1 GiB on disk.
         Needs the ``parquet`` extra.
+    units
+        The unit of each input, the target and named constants, e.g.
+        ``{"v": "m/s", "theta": "rad", "s": "m", "g": "m/s^2"}`` (or
+        ``"v=m/s,theta=rad,s=m,g=m/s^2"``): anything pint reads. Terms must
+        then balance them: no sine of a mass, every coefficient dimensionless
+        or made of named constants (0.1019 s²/m is recognised as 1/g, never as
+        1/π²); with every input and the target declared, the search runs on
+        dimensionless groups (Buckingham π). Columns without a unit constrain
+        nothing (:mod:`discovery.units`).
 
     Returns
     -------
@@ -292,6 +306,9 @@ def discover(
         else:
             dataset, split = source.split(search_rows, random_state)
         _check_columns(dataset, named, selection, split_on, cv_folds)
+        bound = None if units is None else Units.bind(
+            units, inputs=dataset.inputs, target=dataset.target, constants=named,
+            names=dataset.names, angles=[n for n, v in hints.items() if v.angle])
         if split is not None:
             log.info("Searching on %d random rows of %d; the rest estimate the formula.",
                      split.search.n, split.search.n + split.held_out.n)
@@ -302,7 +319,7 @@ def discover(
                             cv_folds=cv_folds, constants=named, simplify=simplify,
                             device=torch_device, random_state=random_state,
                             validation=validation, validation_fraction=validation_fraction,
-                            split_on=split_on)
+                            split_on=split_on, units=bound)
         bar = Stages(verbose)
         try:
             model = _run(dataset, split, settings, bar, method=method, basis=basis,
@@ -393,6 +410,8 @@ def _run(dataset: Dataset, split: RowSplit | None, settings: Settings,
     bar.done("intervals")
     model = _discrete_inputs(model, dataset)
     model = _judge(model, dataset, settings, design.matrix)
+    if settings.units is not None:
+        model = units_verdict(model, settings.units)
     bar.done("verdict")
     model = model.replace(names=dataset.names)
     if screening is not None:
@@ -412,21 +431,76 @@ def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
     auto = isinstance(basis, str) and basis == "auto"
+    units = settings.units if auto else None
+    fitted = library
+    if units is not None:  # the library fit takes terms that balance; routes, any unit
+        fitted, library = admitted(library, units, dataset, settings.constants)
     t1 = time.perf_counter()
     design = evaluate_library(library, dataset, settings)
     bar.done("library")
     # With the auto library every route is fitted unsimplified (sympy.simplify on
     # a long losing expression can take a minute); only the winner is simplified.
     search = replace(settings, simplify=False) if auto else settings
-    model = fit_library(dataset, library, search, started=started, design=design,
-                        timings={"library": t1 - t0, "evaluate": time.perf_counter() - t1})
+    t2 = time.perf_counter()
+    reduced = None
+    if units is not None and units.complete(dataset.inputs):
+        reduced = _dimensional(dataset, search, started)
+    t3 = time.perf_counter()
+    if reduced is not None and exact_enough(reduced, dataset) and len(reduced.terms) <= 2:
+        model = reduced  # the units and a short F settle it
+    else:
+        model = fit_library(dataset, fitted, search, started=started,
+                            design=design if fitted is library else None,
+                            timings={"library": t1 - t0, "evaluate": t2 - t1})
+        if auto:
+            model = other_routes(model, library, design, dataset, search, started)
+        if reduced is not None:
+            model = _lower_bic(model, reduced, dataset, len(design.terms))
+    if units is not None:
+        model = model.updated(timings={"dimensional": t3 - t2})
     bar.done("search")
     if auto:
-        model = other_routes(model, library, design, dataset, search, started)
         if settings.simplify:
             model = _simplify_model(model)
         bar.done("other routes")
     return model, library, design
+
+
+def _dimensional(dataset: Dataset, settings: Settings, started: float) -> Model | None:
+    """The dimensional route (:mod:`discovery.routes.dimensional`): F searched by this
+    engine, without units, on the dimensionless groups; P·F polished on ``dataset``."""
+    from .backends.genetic import polish_model
+
+    units = settings.units
+    if units is None:
+        return None
+
+    def search(reduced: Dataset, hints: Mapping[str, Variable],
+               constants: Mapping[str, float]) -> Model:
+        inner = replace(settings, units=None, constants=dict(constants))
+        return _search(reduced, "auto", hints, inner, started, Stages(False))[0]
+
+    def polish(expr: object, data: Dataset) -> Model:
+        return polish_model(expr, data, settings, method="sparse", front=[], info={},
+                            started=started)
+
+    return dimensional_model(dataset, units, settings.constants, polish, search)
+
+
+def _lower_bic(model: Model, other: Model, dataset: Dataset, searched: int) -> Model:
+    """Of two fits, the one of lower BIC, each charged its fitted numbers and the search
+    of its terms among the ``searched`` library columns
+    (:func:`~discovery.routes.base.route_bic`)."""
+    floor = exact_floor(dataset.y, per_row=True)
+
+    def score(m: Model) -> float:
+        # Fitted numbers beyond one coefficient a term: exponents, inner constants.
+        extra = max(0, len(m.expression.atoms(sympy.Float)) - len(m.terms))
+        return route_bic(m, dataset.n, extra, floor,
+                         log_comb(max(searched, len(m.terms)), len(m.terms)))
+
+    scores = [score(model), score(other)]
+    return other if scores[1] <= scores[0] else model
 
 
 def _with_inputs(dataset: Dataset, inputs: list[str]) -> Dataset:
@@ -533,7 +607,8 @@ def _estimate_held_out(model: Model, split: RowSplit, settings: Settings,
     else:
         k = len(terms)
         closed, consistent, fixed = closed_forms(held.R[:, :k], held.R[:, k], held.fit, terms,
-                                                 settings.constants, n=split.held_out.n)
+                                                 settings.constants, n=split.held_out.n,
+                                                 units=settings.units)
         coef = held.fit.coef.numpy()
         raw, expression = expressions(coef, closed, terms, settings.simplify)
         bounds, kind = held_out_intervals(held, confidence)

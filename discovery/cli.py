@@ -148,6 +148,8 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
                      help="library spec, e.g. 'poly(degree=3) * (1 + fourier(theta, 3))', "
                           "or @FILE of terms (default: auto)")
     fit.add_argument("--constants", help="named constants to recognise, e.g. g=9.81")
+    fit.add_argument("--units", help="units of inputs, target and named constants (any unit "
+                                     "pint reads), e.g. 'v=m/s,theta=rad,s=m,g=m/s^2'")
     fit.add_argument("--method", default="sparse", choices=list(METHODS),
                      help="sparse basis fit (default), or genetic search with Operon, gplearn "
                           "or PySR")
@@ -311,6 +313,12 @@ def _report(model, check=None) -> None:  # noqa: ANN001
     for i, line in enumerate(consistent):
         print(f"{'Not claimed:' if i == 0 else '':<15} {line}, but so many forms lie that "
               "close that a match is likely by chance")
+    declared = model.info.get("units")
+    if declared:
+        given = ", ".join(f"{k} in {v}" for k, v in declared["declared"].items())
+        balance = {True: "the formula balances them", False: "the formula does NOT balance "
+                   "them", None: "some units unknown"}[declared.get("balanced")]
+        print(f"Units:          {given}; {balance}")
     print(f"LaTeX:          {model.latex()}")
     if model.terms and all(t.interval is not None for t in model.terms):
         print(f"With intervals: {model.latex(uncertainty=True)}")
@@ -373,6 +381,7 @@ def _report(model, check=None) -> None:  # noqa: ANN001
     if {"library", "evaluate", "fit", "constants_simplify"} <= set(t):
         print(f"Timings:        library {t['library']:.3f} s, evaluate {t['evaluate']:.3f} s, "
               f"fit {t['fit']:.3f} s, constants+simplify {t['constants_simplify']:.3f} s, "
+              + (f"dimensional route {t['dimensional']:.3f} s, " if "dimensional" in t else "")
               + (f"intervals {t['uncertainty']:.3f} s, " if "uncertainty" in t else "")
               + f"total {t['total']:.3f} s on {model.info['device']}")
 
@@ -486,7 +495,7 @@ def _fit(args: argparse.Namespace) -> int:
                      max_evaluations=args.max_evaluations, polish=not args.no_polish,
                      search_rows=args.search_rows or None,
                      verbose=False if args.quiet else None, dask=args.dask,
-                     stream=args.stream)
+                     stream=args.stream, units=args.units)
     return _finish(model, args, constants)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from basis_library.errors import DiscoveryError, LibraryError, ParseError
 
 __all__ = ["BackendUnavailable", "DataError", "DiscoveryError", "FitError", "LibraryError",
-           "ParseError"]
+           "ParseError", "UnitsError"]
 
 
 class DataError(DiscoveryError, ValueError):
@@ -24,3 +24,7 @@ class FitError(DiscoveryError, RuntimeError):
 
 class BackendUnavailable(DiscoveryError, ImportError):
     """An optional backend (PySR, Operon, plotting) is not installed or cannot run."""
+
+
+class UnitsError(DataError):
+    """Declared units that cannot be read, name nothing, or contradict the data."""

@@ -22,7 +22,9 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
     """Sparse symbolic regression with scikit-learn's fit/predict contract.
 
     Parameters are those of :func:`discovery.discover`. Inputs are named
-    ``x0, x1, ...`` unless ``X`` is a DataFrame, whose column names are used.
+    ``x0, x1, ...`` unless ``X`` is a DataFrame, whose column names are used;
+    ``units`` names them so, and the target ``y``:
+    ``SparseSymbolicRegressor(units={"x0": "kg", "x1": "m/s", "y": "J"})``.
 
     Attributes
     ----------
@@ -56,7 +58,8 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
                  split_on: str | None = None, n_bootstrap: int = 200, confidence: float = 0.95,
                  constants: Mapping[str, float] | None = None, simplify: bool = True,
                  device: str = "auto", random_state: int | None = 0,
-                 search_rows: int | None = SEARCH_ROWS) -> None:
+                 search_rows: int | None = SEARCH_ROWS,
+                 units: Mapping[str, str] | str | None = None) -> None:
         self.basis = basis
         self.solver = solver
         self.selection = selection
@@ -71,6 +74,7 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.search_rows = search_rows
+        self.units = units
 
     def fit(self, X: object, y: object) -> SparseSymbolicRegressor:
         names = getattr(X, "columns", None)
@@ -86,7 +90,7 @@ class SparseSymbolicRegressor(RegressorMixin, BaseEstimator):
             validation_fraction=self.validation_fraction, split_on=self.split_on,
             n_bootstrap=self.n_bootstrap, confidence=self.confidence, constants=self.constants,
             simplify=self.simplify, device=self.device, random_state=self.random_state,
-            search_rows=self.search_rows)
+            search_rows=self.search_rows, units=self.units)
         self.expression_ = self.model_.expression
         terms = self.model_.terms
         self.coef_ = np.array([t.coefficient for t in terms])

@@ -312,7 +312,17 @@ class Model:
     def __str__(self) -> str:
         return f"{self.target} = {self.expression}"
 
-    def latex(self, *, numeric: bool = False, uncertainty: bool = False) -> str:
+    def coefficient_unit(self, term: sympy.Expr, *, latex: bool = False) -> str | None:
+        """The unit of ``term``'s coefficient where units were declared (``"s^2/m"``;
+        ``"1"`` for a dimensionless one), else None."""
+        key = "coefficient_unit_latex" if latex else "coefficient_unit"
+        for row in (self.info.get("units") or {}).get("terms") or ():
+            if row.get("term") == str(term):
+                return row.get(key)
+        return None
+
+    def latex(self, *, numeric: bool = False, uncertainty: bool = False,
+              units: bool = False) -> str:
         """The formula as LaTeX, e.g. ``\\frac{v^{2} \\sin{\\left(2 \\theta \\right)}}{g}``.
 
         Parameters
@@ -324,22 +334,35 @@ class Model:
             its interval, ``(0.10194 \\pm 0.00002)\\, v^{2} \\sin{...}``; the
             half-width is rounded to one significant digit and the coefficient
             to the same place.
+        units
+            Write each term with its fitted coefficient and the coefficient's
+            unit, ``0.10194\\,\\mathrm{s^{2}/m}\\, v^{2} \\sin{...}`` (with
+            ``uncertainty``, the coefficient ± half-width); needs a model fitted
+            with ``units=``.
 
         Raises
         ------
         FitError
             If ``uncertainty`` is asked of a model without intervals.
         """
-        if not uncertainty:
+        if units and not self.info.get("units"):
+            raise FitError("This model has no units; fit it with discover(..., units=...).")
+        if not uncertainty and not units:
             return self._latex(self.numeric_expression if numeric else self.expression)
-        if not self.terms or any(t.interval is None for t in self.terms):
+        if uncertainty and (not self.terms or any(t.interval is None for t in self.terms)):
             raise FitError("This model has no coefficient intervals"
                            + (f" ({self.uncertainty['reason']})" if self.uncertainty.get("reason")
                               else "") + "; fit it with discover(..., method='sparse').")
         parts = []
         for t in self.terms:
-            value, half = plus_minus(t.coefficient, t.half_width)
-            number = f"({value} \\pm {half})"
+            if uncertainty:
+                value, half = plus_minus(t.coefficient, t.half_width)
+                number = f"({value} \\pm {half})"
+            else:
+                number = f"{t.coefficient:.6g}"
+            unit = self.coefficient_unit(t.term, latex=True) if units else None
+            if unit:
+                number += f"\\,{unit}"
             parts.append(number if t.term == 1 else f"{number}\\, {self._latex(t.term)}")
         return " + ".join(parts)
 
@@ -465,6 +488,7 @@ class Model:
             "raw_expression": str(self.raw_expression),
             "latex": self.latex(),
             "constants": thaw(self.constants),
+            "units": thaw(self.info.get("units")),
             "method": self.method,
             "terms": [t.to_dict() for t in self.terms],
             "verdict": self.verdict.to_dict(),

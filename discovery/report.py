@@ -27,6 +27,7 @@ def terms_rows(model: Model) -> list[dict[str, str]]:
         rows.append({
             "term": str(t.term),
             "coefficient": f"{t.coefficient:.6g}",
+            "unit": model.coefficient_unit(t.term) or "",
             plus: "" if t.interval is None else half,
             "interval": "" if t.interval is None else
             f"[{t.interval[0]:.6g}, {t.interval[1]:.6g}]",

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("discovery.report", "discovery.plots", "discovery.datasets"),
     ("discovery.model",),
     ("discovery.symbolic",),
-    ("discovery.stats",),
+    ("discovery.stats", "discovery.units"),
     ("discovery._data", "discovery._frozen", "discovery._optional", "discovery.errors"),
     ("basis_library",),
 )

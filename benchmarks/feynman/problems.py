@@ -10,6 +10,7 @@ follows SRBench: Gaussian with std = level × RMS(y).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
 from dataclasses import dataclass
 from importlib import resources
@@ -21,7 +22,7 @@ import sympy
 from basis_library import parse_expression
 from discovery import DataError
 
-__all__ = ["Problem", "Variable", "load_problems", "generate", "SETS"]
+__all__ = ["Problem", "Variable", "load_problems", "generate", "SETS", "unit_table", "units_of"]
 
 SETS = ("feynman", "bonus", "srsd-easy", "srsd-medium", "srsd-hard")
 _SI = {"c": 2.99792458e8, "alpha": 7.2973525693e-3}  # speed of light, fine structure
@@ -104,6 +105,37 @@ def _srsd(level: str) -> list[Problem]:
         out.append(Problem(str(row["equation"]), f"srsd-{level}", "y", formula,
                            tuple(variables)))
     return out
+
+
+_UNIT_COLUMNS = (("m", "m"), ("s", "s"), ("kg", "kg"), ("T", "K"), ("V", "V"))
+
+
+@functools.cache
+def unit_table() -> dict[str, str]:
+    """Every Feynman variable's unit (``data/units.csv``, AI Feynman's table as PhySO
+    ships it, see ``data/PROVENANCE.md``) as a unit pint reads: ``"m^2*s^-2*kg"``."""
+    frame = _read("units.csv")
+    table = {}
+    for _, row in frame.iterrows():
+        parts = [unit if int(row[col]) == 1 else f"{unit}^{int(row[col])}"
+                 for col, unit in _UNIT_COLUMNS if int(row[col]) != 0]
+        table[str(row["Variable"]).strip()] = "*".join(parts) or "1"
+    return table
+
+
+def units_of(problem: Problem, target: str) -> dict[str, str]:
+    """The units of ``problem``'s inputs and of its output (under the name ``target``).
+
+    AI Feynman's sets only: SRSD writes physical constants into its formulas as
+    numbers, which units would have to name (see the issue of units).
+    """
+    if problem.set not in ("feynman", "bonus"):
+        raise DataError(f"Units are known for the feynman and bonus sets; got {problem.set}.")
+    table = unit_table()
+    missing = sorted(n for n in [*problem.inputs, problem.output] if n not in table)
+    if missing:
+        raise DataError(f"{problem.key}: no unit for {', '.join(missing)} in units.csv.")
+    return {**{n: table[n] for n in problem.inputs}, target: table[problem.output]}
 
 
 def load_problems(set_name: str = "feynman", pattern: str | None = None) -> list[Problem]:

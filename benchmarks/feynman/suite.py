@@ -20,7 +20,7 @@ import pandas as pd
 
 from basis_library import term_complexity
 
-from .problems import Problem, generate, load_problems
+from .problems import Problem, generate, load_problems, units_of
 from .runner import ResultsFile, run_resumable
 
 __all__ = ["PUBLISHED", "make_jobs", "run_job", "run_suite", "summarise"]
@@ -42,11 +42,12 @@ _SPARSE_LIMIT_S = 120.0  # the sparse method has no search budget of its own
 
 def job_key(job: dict[str, Any]) -> str:
     return (f"{job['problem']}|noise={job['noise']}|{job['method']}|seed={job['seed']}"
-            f"|n={job['n_train']}|t={job['time_limit']}")
+            f"|n={job['n_train']}|t={job['time_limit']}" + ("|units" if job.get("units") else ""))
 
 
 def make_jobs(problems: Sequence[Problem], noises: Sequence[float], methods: Sequence[str],
-              seeds: int, n_train: int, time_limit: float) -> list[dict[str, Any]]:
+              seeds: int, n_train: int, time_limit: float, units: bool = False
+              ) -> list[dict[str, Any]]:
     jobs = []
     for problem in problems:
         for noise in noises:
@@ -55,6 +56,8 @@ def make_jobs(problems: Sequence[Problem], noises: Sequence[float], methods: Seq
                     job = {"problem": problem.key, "set": problem.set, "name": problem.name,
                            "noise": noise, "method": method, "seed": seed, "n_train": n_train,
                            "time_limit": time_limit}
+                    if units:
+                        job["units"] = True
                     job["key"] = job_key(job)
                     jobs.append(job)
     return jobs
@@ -95,7 +98,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     model = discover(data, target="__y__", method=method, device="cpu",
                      random_state=job["seed"], time_limit=job["time_limit"],
                      polish=False if method != "sparse" else True, backend_options=options,
-                     n_bootstrap=0)
+                     n_bootstrap=0,
+                     units=units_of(problem, "__y__") if job.get("units") else None)
     seconds = time.perf_counter() - started
     prediction = model.predict(test_x)
     residual = test_y - prediction
@@ -108,18 +112,20 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             "r2": r2 if math.isfinite(r2) else None, "accurate": bool(r2 > 0.999),
             "complexity": term_complexity(model.expression), "fit_s": seconds,
             "expression": str(model.expression), "truth": str(problem.formula),
-            "verdict": model.verdict.get("status")}
+            "verdict": model.verdict.get("status"),
+            **({"units": True} if job.get("units") else {})}
 
 
 def run_suite(problems: Sequence[Problem], *, noises: Sequence[float], methods: Sequence[str],
               seeds: int, n_train: int, time_limit: float, workers: int, out: Path,
-              progress: bool = True, dask: str | None = None) -> list[dict[str, Any]]:
+              progress: bool = True, dask: str | None = None,
+              units: bool = False) -> list[dict[str, Any]]:
     """Run every job not yet in ``out/results.jsonl``; return all records.
 
     Jobs run on ``workers`` local processes, or on the Dask cluster at the
     address ``dask`` when one is given.
     """
-    jobs = make_jobs(problems, noises, methods, seeds, n_train, time_limit)
+    jobs = make_jobs(problems, noises, methods, seeds, n_train, time_limit, units)
 
     def limit(job: dict[str, Any]) -> float:
         budget = _SPARSE_LIMIT_S if job["method"] == "sparse" else job["time_limit"]
@@ -133,6 +139,9 @@ def run_suite(problems: Sequence[Problem], *, noises: Sequence[float], methods: 
 def summarise(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Rates (%) per set × noise × method, with median time and counts."""
     frame = pd.DataFrame(list(records))
+    if "units" in frame:  # with and without units side by side
+        frame["method"] = frame["method"].where(frame["units"] != True,  # noqa: E712
+                                                frame["method"] + " + units")
     for column in ("symbolic", "exact", "accurate"):
         frame[column] = frame.get(column, pd.Series(False, index=frame.index)).fillna(False)
     grouped = frame.groupby(["set", "noise", "method"])

@@ -69,6 +69,9 @@ def other_routes(model: Model, library: Library, design: Design, dataset: Datase
             # A formula an earlier route already found is no new candidate: the grown
             # products price a snapped power law's exponents below its own route (and
             # the root of a fitted y² is |x₃x₇/x₁₂| where y = x₃x₇/x₁₂ was found).
+            if settings.units is not None and not settings.units.admits(
+                    proposal.model.expression):
+                continue  # a formula that cannot balance the declared units
             if proposal.new_only and any(
                     skeleton(proposal.model.expression, True) == skeleton(other.expression, True)
                     for _, other in tried):

@@ -41,6 +41,7 @@ from ..search.sparse import candidate_supports, scale_columns
 from ..symbolic.simplify import simplify_expression
 from ..symbolic.snap import closed_forms
 from ..uncertainty.assess import FitState
+from ..units import Units
 
 __all__ = [
     "Settings", "PRUNE_BEST", "evaluate_library", "fit_library", "expressions", "term_cost",
@@ -74,6 +75,8 @@ class Settings:
     validation: str = "kfold"
     validation_fraction: float = 0.25
     split_on: str | None = None
+    #: Declared units (:class:`~discovery.units.Units`): terms must balance them.
+    units: Units | None = None
 
     @property
     def criterion(self) -> str:
@@ -131,7 +134,8 @@ def fit_library(dataset: Dataset, library: Library, settings: Settings, *,
     chosen = candidates[best]
     chosen_terms = [design.terms[i] for i in chosen.support]
     named = settings.constants
-    closed, consistent, fixed = closed_forms(X, y, chosen, chosen_terms, named)
+    closed, consistent, fixed = closed_forms(X, y, chosen, chosen_terms, named,
+                                             units=settings.units)
     raw, expression = expressions(chosen.coef, closed, chosen_terms, settings.simplify)
     t4 = time.perf_counter()
 

@@ -30,6 +30,7 @@ from ..stats.criteria import exact_floor
 from ..stats.nls import NLSFit, Residual, fit_parameters, standard_errors
 from ..stats.noise import noise_variance
 from ..stats.tests import lr_allowance
+from ..units import Units
 from .constants import ALPHA, ClosedForm, consistent_with, recognise
 
 __all__ = ["closed_forms", "snap_floats", "snap_parameters"]
@@ -118,8 +119,25 @@ def _recognised(coef: np.ndarray, se: np.ndarray, held: Mapping[int, object],
     return {i: f for i, f in found.items() if f is not None}
 
 
+def _nearest(value: float, std_error: float, named: Mapping[str, float], term: sympy.Expr,
+             units: Units | None) -> ClosedForm | None:
+    """The simplest form within 3 standard errors of a coefficient of ``term``; with
+    units, one that has the coefficient's unit: a number (rational, π, ...) times the
+    product of named constants that carries it (0.1019 s²/m → 1/g, never 1/π²)."""
+    if units is None:
+        return consistent_with(value, std_error, named)
+    base = units.coefficient_base(term, named)
+    if base is None:
+        return None
+    expr, scale, free = base
+    form = consistent_with(value / scale, std_error / abs(scale), free)
+    if form is None:
+        return None
+    return ClosedForm(form.expr * expr, form.value * scale, form.cost, form.chance)
+
+
 def closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa: ANN001, ANN202
-                 n: int | None = None):
+                 n: int | None = None, units: Units | None = None):
     """Closed forms for the chosen coefficients, kept only while the fit stays within noise.
 
     Each is claimed only where :func:`recognise` finds it honest (few chance
@@ -135,8 +153,8 @@ def closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa
     """
     # One catalogue scan a coefficient: the simplest form in its window, claimed
     # where recognise's chance test passes, else only "consistent with".
-    nearest = [consistent_with(float(c), float(s), named)
-               for c, s in zip(chosen.coef, chosen.std_error)]
+    nearest = [_nearest(float(c), float(s), named, term, units)
+               for c, s, term in zip(chosen.coef, chosen.std_error, terms)]
     forms = [f if f is not None and f.chance <= ALPHA else None for f in nearest]
     n, k = X.shape[0] if n is None else n, len(terms)
     sigma2 = noise_variance(chosen.rss, n - k)

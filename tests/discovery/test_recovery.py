@@ -181,6 +181,7 @@ FACTOR_LAWS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("noise", [0.0, 0.01])
 @pytest.mark.parametrize("law", list(FACTOR_LAWS))
 def test_power_laws_with_a_factor_of_a_monomial(law, noise):
@@ -268,6 +269,7 @@ def test_an_inner_scale_on_a_ridge_is_found_under_noise():
     assert any(abs(s - 1 / (2 * np.pi)) < 0.03 / (2 * np.pi) for s in found), shapes
 
 
+@pytest.mark.slow
 def test_a_transformed_target_is_refitted_on_y_under_noise():
     # 1/(1/a + 1/b + 1/c) is linear in 1/y; the fit of 1/y is refined by least
     # squares on y, whose standard errors cover the coefficients (1, 1, 1); a
@@ -295,6 +297,7 @@ SEPARABLE_LAWS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("law", list(SEPARABLE_LAWS))
 def test_a_factor_common_to_every_term_is_found_under_noise(law):
     ranges, function, truth = SEPARABLE_LAWS[law]
@@ -330,6 +333,7 @@ GROWN_LAWS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("noise", [0.0, 0.01])
 @pytest.mark.parametrize("law", list(GROWN_LAWS))
 def test_grown_terms_and_the_sine_transform(law, noise):
@@ -441,6 +445,7 @@ def test_a_discrete_input_with_as_many_terms_as_values_is_not_a_law():
     assert model.verdict["status"] != "law"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 4])
 def test_a_distance_in_the_plane_under_noise(seed):
     # y² = (x₂ − x₁)² + (y₂ − y₁)²: each square is three columns that cancel,
@@ -456,6 +461,7 @@ def test_a_distance_in_the_plane_under_noise(seed):
         model.expression
 
 
+@pytest.mark.slow
 def test_a_relativistic_doppler_factor_under_noise():
     # Under noise many factor pairs fit as well as (1 + v/c)^½ (1 − v/c)^−½ in
     # log space; the ones whose exponents hold at small rationals are tried too.
@@ -470,6 +476,7 @@ def test_a_relativistic_doppler_factor_under_noise():
         model.expression
 
 
+@pytest.mark.slow
 def test_a_sum_of_squares_times_a_mass_is_not_a_rational_law_under_noise():
     # Feynman I.24.6 at 1% noise: a five-parameter P/Q edged out
     # m x²(ω² + ω₀²)/4 by 2.2 in BIC while the rational route paid the extended
@@ -484,6 +491,7 @@ def test_a_sum_of_squares_times_a_mass_is_not_a_rational_law_under_noise():
                  positive=["m", "omega", "omega_0", "x"]).symbolic, model.expression
 
 
+@pytest.mark.slow
 def test_two_terms_sharing_a_factor_from_a_near_miss_under_noise():
     # Feynman II.36.38 at 1% noise: the pursuit's terms are near misses of the
     # law's, M·α·mom/(T·c³·ε·kb) among them; the law's M·α·mom/(T·c²·ε·kb) is

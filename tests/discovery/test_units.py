@@ -1,0 +1,206 @@
+"""Units: parsing and its errors, dimensionless arguments, π-groups on known laws, and
+laws that balance their units (issue 32)."""
+
+import json
+import subprocess
+import sys
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from discovery import (
+    FitError,
+    Model,
+    ModelTerm,
+    SparseSymbolicRegressor,
+    UnitsError,
+    cannon_data,
+    discover,
+    load,
+)
+from discovery.units import (
+    DIMENSIONLESS,
+    Dimension,
+    Unbalanced,
+    Units,
+    dimension_of,
+    parse_unit,
+    parse_units,
+    reductions,
+)
+
+M, S, KG = Dimension.of({"m": 1}), Dimension.of({"s": 1}), Dimension.of({"kg": 1})
+
+
+def dim(text):
+    return parse_unit(text).dimension
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("m/s", M - S), ("kg*m^2/s^2", KG + M * 2 - S * 2), ("J", KG + M * 2 - S * 2),
+    ("N*m", KG + M * 2 - S * 2), ("1", DIMENSIONLESS), ("dimensionless", DIMENSIONLESS),
+    ("rad", DIMENSIONLESS), ("m s^-2", M - S * 2), ("m/s**2", M - S * 2),
+])
+def test_units_pint_reads_become_dimensions(text, expected):
+    assert parse_unit(text).dimension == expected
+
+
+def test_a_radian_is_an_angle_and_a_metre_is_not():
+    assert parse_unit("rad").angle and not parse_unit("m").angle
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("v=m/sx", r"Unknown unit 'sx' for 'v' in 'm/sx'\. Did you mean 's'"),
+    ("v:m/s", r"Malformed units entry 'v:m/s': write NAME=UNIT"),
+    ("theta=deg", r"angle in degrees.*radians"),
+    ("T=degC", r"temperature scale with an offset.*kelvin"),
+    ("v=((", r"Cannot read the unit for 'v'"),
+    ("v=m/s,v=m", r"given twice"),
+])
+def test_malformed_units_are_refused_with_the_near_miss(spec, message):
+    with pytest.raises(UnitsError, match=message):
+        parse_units(spec)
+
+
+def test_a_unit_for_a_name_that_is_not_a_column_is_refused_with_the_near_miss():
+    with pytest.raises(UnitsError, match=r"'speeed', which is neither.*Did you mean 'speed'"):
+        Units.bind({"speeed": "m/s"}, inputs=["speed", "mass"], target="E")
+
+
+def test_an_angle_declared_with_a_dimension_is_refused():
+    with pytest.raises(UnitsError, match=r"'theta' is marked as an angle but declared in 'm'"):
+        Units.bind({"theta": "m"}, inputs=["theta"], target="s", angles=["theta"])
+
+
+def test_the_cli_says_what_is_wrong_with_units_in_one_line_and_exits_2(tmp_path):
+    path = tmp_path / "cannon.csv"
+    cannon_data(n=50, random_state=0).to_csv(path, index=False)
+    done = subprocess.run([sys.executable, "-m", "discovery.cli", "fit", str(path), "--target",
+                           "s", "--units", "v=m/sec2x"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "discover: error: Unknown unit 'sec2x' for 'v' in 'm/sec2x'."] or \
+        "Unknown unit" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+# --- dimensions -------------------------------------------------------------------------
+
+def test_a_sine_takes_a_dimensionless_argument_only():
+    mass, theta = sympy.symbols("mass theta")
+    dims = {"mass": KG, "theta": DIMENSIONLESS}
+    assert dimension_of(sympy.sin(2 * theta), dims) == DIMENSIONLESS
+    for bad in (sympy.sin(mass), sympy.exp(-mass), sympy.log(mass), mass**1.37, mass + 1):
+        with pytest.raises(Unbalanced):
+            dimension_of(bad, dims)
+
+
+def test_an_unknown_unit_constrains_nothing():
+    mass, x = sympy.symbols("mass x")
+    assert dimension_of(sympy.sin(x) * mass, {"mass": KG}) == KG
+    assert dimension_of(x * mass, {"mass": KG}) is None
+
+
+def test_coefficient_units_are_what_the_sum_needs():
+    units = Units.bind({"v": "m/s", "theta": "rad", "s": "m", "g": "m/s^2"},
+                       inputs=["v", "theta"], target="s", constants={"g": 9.81})
+    v, theta = sympy.symbols("v theta")
+    assert str(units.coefficient_dimension(v**2 * sympy.sin(2 * theta))) == "s^2/m"
+    assert units.carried(units.coefficient_dimension(v**2)) == {"g": Fraction(-1)}
+    assert not units.admits(v)  # s/1: no named constant carries a time
+    assert not units.admits(sympy.sin(v))
+
+
+# --- Buckingham π -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("inputs, target, prefactor, groups", [
+    ([("m", "kg"), ("v", "m/s")], "J", "m*v**2", []),
+    ([("v", "m/s"), ("theta", "rad"), ("g", "m/s^2")], "m", "v**2/g", ["theta"]),
+    ([("L", "m"), ("g", "m/s^2")], "s", "sqrt(L)/sqrt(g)", []),
+    ([("m", "kg"), ("v", "m/s"), ("c", "m/s")], "J", "m*v**2", ["v/c"]),
+    ([("G", "m^3/(kg*s^2)"), ("m1", "kg"), ("m2", "kg"), ("r", "m")], "N",
+     "G*m1**2/r**2", ["m1/m2"]),
+])
+def test_pi_groups_of_known_laws(inputs, target, prefactor, groups):
+    found = reductions([(n, dim(u)) for n, u in inputs], dim(target), limit=1)
+    symbols = {n: sympy.Symbol(n) for n, _ in inputs}
+    assert str(found[0].prefactor_expr(symbols)) == prefactor
+    assert [str(g) for g in found[0].group_exprs(symbols)] == groups
+
+
+def test_no_reduction_where_the_inputs_cannot_make_the_target():
+    assert reductions([("m", KG)], M) == []
+
+
+# --- laws found with units -------------------------------------------------------------------
+
+def kinetic(n=1000, noise=0.01, seed=0):
+    rng = np.random.default_rng(seed)
+    m, v = rng.uniform(1, 5, n), rng.uniform(0, 10, n)
+    y = m * v**2 / 2
+    y = y + rng.normal(0, noise * np.sqrt(np.mean(y**2)), n)
+    return pd.DataFrame({"mass": m, "speed": v, "E": y})
+
+
+def test_kinetic_energy_with_units_is_the_law():
+    model = discover(kinetic(), target="E", units={"mass": "kg", "speed": "m/s", "E": "J"},
+                     n_bootstrap=20)
+    assert str(model.expression) == "mass*speed**2/2"
+    assert model.verdict.status == "law"
+    assert model.info["units"]["balanced"] is True
+    assert model.coefficient_unit(model.terms[0].term) == "1"
+
+
+@pytest.mark.parametrize("noise", [0.01, pytest.param(0.1, marks=pytest.mark.slow)])
+def test_the_cannon_with_units_states_g_and_the_coefficient_unit(noise, tmp_path):
+    model = discover(cannon_data(n=1000, noise=noise, random_state=1), target="s",
+                     constants={"g": 9.81}, n_bootstrap=20,
+                     units={"v": "m/s", "theta": "rad", "s": "m", "g": "m/s^2"})
+    assert str(model.expression) == "v**2*sin(2*theta)/g"
+    assert model.verdict.status == "law"
+    assert model.coefficient_unit(model.terms[0].term) == "s^2/m"
+    assert r"\mathrm{s^{2}/m}" in model.latex(units=True)
+    saved = json.loads(model.to_json())
+    assert saved["units"]["terms"][0]["coefficient_unit"] == "s^2/m"
+    assert saved["units"]["declared"]["g"] == "m/s^2"
+    again = load(model.save(tmp_path / "m.json"))
+    assert again.coefficient_unit(again.terms[0].term) == "s^2/m"
+
+
+def test_without_units_the_latex_of_units_is_refused():
+    x = sympy.Symbol("x")
+    model = Model(expression=2 * x, raw_expression=2 * x, inputs=["x"], target="y",
+                  terms=[ModelTerm(term=x, coefficient=2.0, std_error=0.0)])
+    with pytest.raises(FitError, match="no units"):
+        model.latex(units=True)
+
+
+def test_the_estimator_takes_units():
+    data = kinetic(n=300)
+    est = SparseSymbolicRegressor(n_bootstrap=0,
+                                  units={"mass": "kg", "speed": "m/s", "y": "J"})
+    est.fit(data[["mass", "speed"]], data["E"].to_numpy())
+    assert str(est.expression_) == "mass*speed**2/2"
+
+
+@settings(max_examples=4, deadline=None)
+@given(a=st.integers(-2, 2), b=st.integers(-2, 2), seed=st.integers(0, 100))
+def test_every_term_of_a_returned_law_balances_its_units(a, b, seed):
+    """y = 3·x^a·z^b with x in m and z in s: whatever is returned as a law balances."""
+    rng = np.random.default_rng(seed)
+    x, z = rng.uniform(1, 3, 200), rng.uniform(1, 3, 200)
+    y = 3 * x**a * z**b * (1 + rng.normal(0, 0.01, 200))
+    target = f"m^{a}*s^{b}" if a or b else "1"
+    units = {"x": "m", "z": "s", "y": target}
+    model = discover(pd.DataFrame({"x": x, "z": z, "y": y}), target="y", units=units,
+                     n_bootstrap=0)
+    bound = Units.bind(units, inputs=["x", "z"], target="y")
+    if model.verdict.status == "law":
+        assert bound.balances(model.expression) is True, model.expression
+    assert all(bound.admits(t.term) for t in model.terms), model.expression
