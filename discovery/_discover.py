@@ -425,11 +425,14 @@ def _run(dataset: Dataset, split: RowSplit | None, settings: Settings,
 
 
 def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
-            settings: Settings, started: float, bar: Stages) -> tuple[Model, Library, Design]:
+            settings: Settings, started: float, bar: Stages,
+            extra: Sequence[sympy.Expr] = ()) -> tuple[Model, Library, Design]:
     """The sparse engine on ``dataset``: the library fit, and for the auto library the
-    other routes; the winner simplified."""
+    other routes; the winner simplified. ``extra`` terms join the library."""
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
+    if extra:
+        library = Library([*library.terms, *extra], spec=library.spec)
     auto = isinstance(basis, str) and basis == "auto"
     units = settings.units if auto else None
     fitted = library
@@ -476,9 +479,9 @@ def _dimensional(dataset: Dataset, settings: Settings, started: float) -> Model 
         return None
 
     def search(reduced: Dataset, hints: Mapping[str, Variable],
-               constants: Mapping[str, float]) -> Model:
+               constants: Mapping[str, float], extra: Sequence[sympy.Expr]) -> Model:
         inner = replace(settings, units=None, constants=dict(constants))
-        return _search(reduced, "auto", hints, inner, started, Stages(False))[0]
+        return _search(reduced, "auto", hints, inner, started, Stages(False), extra)[0]
 
     def polish(expr: object, data: Dataset) -> Model:
         return polish_model(expr, data, settings, method="sparse", front=[], info={},

@@ -13,7 +13,7 @@ intervals and constant recognition are those of the original rows.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -126,14 +126,44 @@ def _names(reduction: Reduction) -> list[str]:
 
 def _hints(dataset: Dataset, units: Units, labels: list[str],
            columns: Mapping[str, np.ndarray], groups: list[sympy.Expr]) -> dict[str, Variable]:
-    """A group is positive where its values are; an angle where it is a declared angle."""
+    """A group is positive where its values are; an angle where it is a declared angle,
+    or a product of inputs (ωt, kx: the dimensionless arguments of a wave or an
+    oscillation) while there are at most two groups."""
     angles = {n for n in dataset.inputs if (u := units.unit(n)) is not None and u.angle}
+    few = len(groups) <= 2
     return {label: Variable(label, positive=bool(np.all(columns[label] > 0)),
-                            angle=str(g) in angles)
+                            angle=str(g) in angles or (few and _product(g)))
             for label, g in zip(labels, groups)}
 
 
-Search = Callable[[Dataset, Mapping[str, Variable], Mapping[str, float]], Model]
+def _product(group: sympy.Expr) -> bool:
+    """A product of two or more inputs with positive exponents (ωt, not v/c)."""
+    factors = sympy.Mul.make_args(group)
+    return len(factors) >= 2 and all(not (f.is_Pow and f.args[1].is_negative)
+                                     for f in factors)
+
+
+Search = Callable[[Dataset, Mapping[str, Variable], Mapping[str, float],
+                   Sequence[sympy.Expr]], Model]
+
+
+def separable_terms(hints: Mapping[str, Variable]) -> list[sympy.Expr]:
+    """Products of a decay or growth in one group and a wave or a power in another:
+    exp(∓π₁)·cos(kπ₂), exp(∓π₁)·π₂ (k = 1, 2). A law separable in its groups, the
+    damped oscillation exp(−γt)·cos(ωt) (the multiplicative separability of AI
+    Feynman, Udrescu & Tegmark 2020), is then one term; the auto library holds each
+    factor alone, not their products."""
+    symbols = {name: v.symbol for name, v in hints.items()}
+    out: list[sympy.Expr] = []
+    for a, x in symbols.items():
+        for b, z in symbols.items():
+            if a == b:
+                continue
+            for decay in (sympy.exp(-x), sympy.exp(x)):
+                out.append(decay * z)
+                if hints[b].angle:
+                    out += [decay * f(k * z) for f in (sympy.sin, sympy.cos) for k in (1, 2)]
+    return out
 
 
 def dimensional_model(dataset: Dataset, units: Units, constants: Mapping[str, float],
@@ -194,7 +224,7 @@ def _through(reduction: Reduction, dataset: Dataset, units: Units,
         keep = np.abs(P) >= np.median(np.abs(P))
         reduced = replace(dataset, columns={k: v[keep] for k, v in columns.items()},
                           inputs=labels, y=(dataset.y / P)[keep], names={})
-        F = search(reduced, hints, free).expression
+        F = search(reduced, hints, free, separable_terms(hints)).expression
     law = prefactor * _by_name(F, dict(zip(labels, groups))) if groups else prefactor * F
     log.info("Dimensional route: %s", law)
     model = polish(_numbers_out(law.xreplace(numeric)), dataset)

@@ -79,7 +79,7 @@ def reductions(inputs: Sequence[tuple[str, Dimension]], target: Dimension,
     except ValueError:  # inconsistent: no product of the inputs has the target's unit
         return []
     particular = solution.subs({p: 0 for p in params})
-    null = [_integral(v) for v in D.nullspace()]
+    null = _sparse_basis([_integral(v) for v in D.nullspace()])
     # Other prefactors differ by a product of groups; small multiples of each are tried.
     steps = range(-2, 3) if len(null) <= 3 else range(0, 1)
     seen: dict[tuple[Fraction, ...], tuple[object, ...]] = {}
@@ -104,6 +104,40 @@ def reductions(inputs: Sequence[tuple[str, Dimension]], target: Dimension,
             best.append(exps)
     return [Reduction(tuple((n, e) for n, e in zip(names, exps) if e), groups)
             for exps in best[:limit]]
+
+
+def _sparse_basis(null: list[sympy.Matrix]) -> list[sympy.Matrix]:
+    """The simplest basis of the null space: groups of the fewest inputs, products
+    before ratios, small exponents (γt and ωt rather than ω/γ and γt, so that the
+    arguments a law takes, ωt, are variables of the search).
+
+    The candidates are the small integer combinations of the given basis; they are
+    taken simplest first while each adds a dimension.
+    """
+    if len(null) < 2 or len(null) > 4:
+        return null
+    size = len(null[0])
+    found: dict[tuple[int, ...], sympy.Matrix] = {}
+    for z in itertools.product(range(-2, 3), repeat=len(null)):
+        if not any(z):
+            continue
+        v = _integral(sum((zi * b for zi, b in zip(z, null)), sympy.zeros(size, 1)))
+        if sum(1 for e in v if e < 0) > sum(1 for e in v if e > 0):
+            v = -v
+        found.setdefault(tuple(int(e) for e in v), v)
+
+    def rank(key: tuple[int, ...]) -> tuple[object, ...]:
+        return (sum(1 for e in key if e), sum(1 for e in key if e < 0),
+                sum(abs(e) for e in key), tuple(i for i, e in enumerate(key) if e))
+
+    basis: list[sympy.Matrix] = []
+    for key in sorted(found, key=rank):
+        trial = basis + [found[key]]
+        if sympy.Matrix.hstack(*trial).rank() == len(trial):
+            basis = trial
+        if len(basis) == len(null):
+            break
+    return basis
 
 
 def _rational(e: object) -> sympy.Rational:

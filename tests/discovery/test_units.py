@@ -134,6 +134,14 @@ def test_pi_groups_of_known_laws(inputs, target, prefactor, groups):
     assert [str(g) for g in found[0].group_exprs(symbols)] == groups
 
 
+def test_the_groups_are_the_arguments_a_law_takes():
+    """γt and ωt, not ω/γ and γt: products before ratios, the fewest inputs each."""
+    found = reductions([("gamma", dim("1/s")), ("omega", dim("1/s")), ("t", dim("s"))],
+                       DIMENSIONLESS, limit=1)
+    symbols = {n: sympy.Symbol(n) for n in ("gamma", "omega", "t")}
+    assert sorted(str(g) for g in found[0].group_exprs(symbols)) == ["gamma*t", "omega*t"]
+
+
 def test_no_reduction_where_the_inputs_cannot_make_the_target():
     assert reductions([("m", KG)], M) == []
 
@@ -171,6 +179,18 @@ def test_the_cannon_with_units_states_g_and_the_coefficient_unit(noise, tmp_path
     assert saved["units"]["declared"]["g"] == "m/s^2"
     again = load(model.save(tmp_path / "m.json"))
     assert again.coefficient_unit(again.terms[0].term) == "s^2/m"
+
+
+def test_a_damped_oscillation_of_three_columns_is_found_with_units():
+    """exp(−γt)·cos(ωt) with γ, ω and t all columns: the groups γt and ωt are the
+    arguments, and the product of the two factors is one candidate."""
+    rng = np.random.default_rng(0)
+    g, w, t = rng.uniform(0.1, 1, 500), rng.uniform(1, 3, 500), rng.uniform(0, 5, 500)
+    data = pd.DataFrame({"gamma": g, "omega": w, "t": t, "y": np.exp(-g * t) * np.cos(w * t)})
+    model = discover(data, target="y", n_bootstrap=0,
+                     units={"gamma": "1/s", "omega": "1/s", "t": "s", "y": "1"})
+    assert str(model.expression) == "exp(-gamma*t)*cos(omega*t)"
+    assert model.verdict.status == "law"
 
 
 def test_without_units_the_latex_of_units_is_refused():
