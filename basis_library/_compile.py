@@ -60,6 +60,22 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     raise LibraryError(f"Unknown device {device!r}; expected 'auto', 'cpu' or 'cuda'.")
 
 
+def _constants_as_floats(term: sympy.Expr) -> sympy.Expr:
+    """``term`` with each function of no symbol (``exp(-1)``, ``sin(2)``) as its value:
+    torch's functions take tensors, not Python numbers.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x")
+    >>> _constants_as_floats(sympy.exp(x * sympy.exp(-1)))
+    exp(0.367879441171442*x)
+    """
+    if not isinstance(term, sympy.Basic):
+        return term
+    constant = [f for f in term.atoms(sympy.Function) if not f.free_symbols]
+    return term.xreplace({f: f.evalf() for f in constant}) if constant else term
+
+
 def compile_torch(
     symbols: Sequence[sympy.Symbol], terms: Sequence[sympy.Expr]
 ) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -70,7 +86,8 @@ def compile_torch(
     """
     if not terms:
         raise LibraryError("Cannot compile an empty library.")
-    raw = sympy.lambdify(list(symbols), list(terms), modules=[TORCH_FUNCTIONS], cse=True)
+    raw = sympy.lambdify(list(symbols), [_constants_as_floats(t) for t in terms],
+                         modules=[TORCH_FUNCTIONS], cse=True)
 
     def evaluate(X: torch.Tensor) -> torch.Tensor:
         columns = raw(*X.unbind(dim=1)) if X.shape[1] else raw()

@@ -272,7 +272,8 @@ def auto_library(
         values = np.asarray(data[var.name], dtype=float)
         finite = values[np.isfinite(values)]
         in_range = finite.size and finite.min() >= -2 * np.pi and finite.max() <= 2 * np.pi
-        if var.angle or angle_named(var.name) or (d <= 3 and in_range and not var.integer):
+        if var.angle or (var.angle is None and (angle_named(var.name) or (
+                d <= 3 and in_range and not var.integer))):
             angles.append(var)
     library = monomials(given, degree)
     if angles:

@@ -24,8 +24,9 @@ class Variable:
         Values are strictly positive (enables logs, roots, negative powers and
         lets sympy simplify ``sqrt(v**2)`` to ``v``).
     angle
-        The variable is an angle in radians (the auto library adds Fourier
-        harmonics of it).
+        True: the variable is an angle in radians (the auto library adds
+        Fourier harmonics of it); False: it is not one; None (default): the
+        auto library decides from its name and its range.
     integer
         Values are integers.
 
@@ -37,7 +38,7 @@ class Variable:
 
     name: str
     positive: bool = False
-    angle: bool = False
+    angle: bool | None = None
     integer: bool = False
 
     def __post_init__(self) -> None:

@@ -40,9 +40,16 @@ from .bigdata.rows import (
 from .bigdata.screen import KEEP_AT_MOST, SCREEN_ABOVE, screen_inputs, screen_residual
 from .errors import FitError
 from .model import Model
-from .routes.base import RouteKind, exact_enough, route_bic
+from .routes.base import RouteKind, exact_enough
 from .routes.compare import other_routes, replication, route_refit
-from .routes.dimensional import admitted, dimensional_model, units_verdict
+from .routes.dimensional import (
+    Engine,
+    admitted,
+    differences_model,
+    dimensional_model,
+    lower_bic,
+    units_verdict,
+)
 from .routes.library import (
     Settings,
     evaluate_library,
@@ -54,7 +61,6 @@ from .search.select import (
     VALIDATIONS,
 )
 from .search.sparse import SOLVERS
-from .stats.criteria import exact_floor, log_comb
 from .symbolic.simplify import simplify_expression
 from .symbolic.snap import closed_forms
 from .uncertainty.assess import assess, constant_intervals
@@ -426,9 +432,11 @@ def _run(dataset: Dataset, split: RowSplit | None, settings: Settings,
 
 def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
             settings: Settings, started: float, bar: Stages,
-            extra: Sequence[sympy.Expr] = ()) -> tuple[Model, Library, Design]:
+            extra: Sequence[sympy.Expr] = (), differences: bool = True
+            ) -> tuple[Model, Library, Design]:
     """The sparse engine on ``dataset``: the library fit, and for the auto library the
-    other routes; the winner simplified. ``extra`` terms join the library."""
+    other routes; the winner simplified. ``extra`` terms join the library; with
+    ``differences`` and units, differences of like-unit inputs are tried as inputs."""
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
     if extra:
@@ -447,7 +455,7 @@ def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
     t2 = time.perf_counter()
     reduced = None
     if units is not None and units.complete(dataset.inputs):
-        reduced = _dimensional(dataset, search, started)
+        reduced = dimensional_model(dataset, search, _engine(search, started))
     t3 = time.perf_counter()
     if reduced is not None and exact_enough(reduced, dataset) and len(reduced.terms) <= 2:
         model = reduced  # the units and a short F settle it
@@ -458,7 +466,11 @@ def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
         if auto:
             model = other_routes(model, library, design, dataset, search, started)
         if reduced is not None:
-            model = _lower_bic(model, reduced, dataset, len(design.terms))
+            model = lower_bic(model, reduced, dataset, len(design.terms))
+        if units is not None and differences and not exact_enough(model, dataset) \
+                and len(model.terms) > 3:
+            model = differences_model(model, dataset, hints, search, _engine(search, started),
+                                      len(design.terms))
     if units is not None:
         model = model.updated(timings={"dimensional": t3 - t2})
     bar.done("search")
@@ -469,41 +481,21 @@ def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
     return model, library, design
 
 
-def _dimensional(dataset: Dataset, settings: Settings, started: float) -> Model | None:
-    """The dimensional route (:mod:`discovery.routes.dimensional`): F searched by this
-    engine, without units, on the dimensionless groups; P·F polished on ``dataset``."""
+def _engine(settings: Settings, started: float) -> Engine:
+    """The search and the polish that the units' routes call back
+    (:mod:`discovery.routes.dimensional`)."""
     from .backends.genetic import polish_model
 
-    units = settings.units
-    if units is None:
-        return None
+    def search(data: Dataset, hints: Mapping[str, Variable], inner: Settings,
+               extra: Sequence[sympy.Expr] = (), differences: bool = False) -> Model:
+        return _search(data, "auto", hints, inner, started, Stages(False), extra,
+                       differences)[0]
 
-    def search(reduced: Dataset, hints: Mapping[str, Variable],
-               constants: Mapping[str, float], extra: Sequence[sympy.Expr]) -> Model:
-        inner = replace(settings, units=None, constants=dict(constants))
-        return _search(reduced, "auto", hints, inner, started, Stages(False), extra)[0]
-
-    def polish(expr: object, data: Dataset) -> Model:
+    def polish(expr: sympy.Expr, data: Dataset) -> Model:
         return polish_model(expr, data, settings, method="sparse", front=[], info={},
                             started=started)
 
-    return dimensional_model(dataset, units, settings.constants, polish, search)
-
-
-def _lower_bic(model: Model, other: Model, dataset: Dataset, searched: int) -> Model:
-    """Of two fits, the one of lower BIC, each charged its fitted numbers and the search
-    of its terms among the ``searched`` library columns
-    (:func:`~discovery.routes.base.route_bic`)."""
-    floor = exact_floor(dataset.y, per_row=True)
-
-    def score(m: Model) -> float:
-        # Fitted numbers beyond one coefficient a term: exponents, inner constants.
-        extra = max(0, len(m.expression.atoms(sympy.Float)) - len(m.terms))
-        return route_bic(m, dataset.n, extra, floor,
-                         log_comb(max(searched, len(m.terms)), len(m.terms)))
-
-    scores = [score(model), score(other)]
-    return other if scores[1] <= scores[0] else model
+    return Engine(search, polish)
 
 
 def _with_inputs(dataset: Dataset, inputs: list[str]) -> Dataset:

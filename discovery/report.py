@@ -27,7 +27,6 @@ def terms_rows(model: Model) -> list[dict[str, str]]:
         rows.append({
             "term": str(t.term),
             "coefficient": f"{t.coefficient:.6g}",
-            "unit": model.coefficient_unit(t.term) or "",
             plus: "" if t.interval is None else half,
             "interval": "" if t.interval is None else
             f"[{t.interval[0]:.6g}, {t.interval[1]:.6g}]",
@@ -35,6 +34,11 @@ def terms_rows(model: Model) -> list[dict[str, str]]:
             "std error": "" if math.isnan(t.std_error) else f"{t.std_error:.2g}",
             "closed form": str(t.closed_form) if t.closed_form is not None else
             "" if t.consistent_with is None else f"(consistent with {t.consistent_with})"})
+    if model.info.get("units"):  # each coefficient's unit, beside it
+        rows = [{**{k: v for k, v in r.items() if k == "term" or k == "coefficient"},
+                 "unit": model.coefficient_unit(t.term) or "",
+                 **{k: v for k, v in r.items() if k not in ("term", "coefficient")}}
+                for r, t in zip(rows, model.terms)]
     return rows
 
 

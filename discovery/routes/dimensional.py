@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 import sympy
@@ -24,10 +25,16 @@ from basis_library import Library, Variable, as_symbols, compile_numpy
 from .._data import Dataset
 from ..errors import FitError, UnitsError
 from ..model import Model
+from ..stats.criteria import exact_floor, log_comb
 from ..units import Reduction, Units, reductions
-from .base import exact_enough
+from .base import exact_enough, route_bic
+from .library import Settings
 
-__all__ = ["admitted", "dimensional_model", "dimensional_terms", "units_verdict"]
+__all__ = [
+    "DIFFERENCE_PAIRS", "Engine", "admitted", "differences_model", "dimensional_model",
+    "dimensional_terms", "like_pairs", "lower_bic", "restate", "separable_terms",
+    "units_verdict", "with_difference",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +53,14 @@ def admitted(library: Library, units: Units, dataset: Dataset,
     a transformed target (y², 1/y) whose unit is not y's; what a route proposes
     must balance as a whole (:func:`~discovery.routes.compare.other_routes`).
     """
+    kept = [t for t in library.terms if units.admits(t)]
+    # The prefactor always; its products with the groups' library only where no term
+    # of the auto library balances: beside them, smooth functions of one group
+    # (m₀·(v/c)²·e^(v/c)) approximate a law at 1% noise as well as the law itself
+    # and pre-empt the route that states it (m₀/√(1 − v²/c²)).
     extra = dimensional_terms(dataset, units, constants)
-    kept = [t for t in library.terms if units.admits(t)] + extra
+    extra = extra if not kept else extra[:1]  # the first is P times the constant term
+    kept += extra
     if not kept:
         raise UnitsError(f"No candidate term balances the declared units (target in "
                          f"{units.unit(units.target)}); check the units, or leave out those "
@@ -132,8 +145,19 @@ def _hints(dataset: Dataset, units: Units, labels: list[str],
     angles = {n for n in dataset.inputs if (u := units.unit(n)) is not None and u.angle}
     few = len(groups) <= 2
     return {label: Variable(label, positive=bool(np.all(columns[label] > 0)),
-                            angle=str(g) in angles or (few and _product(g)))
+                            angle=_angle(g, angles, few))
             for label, g in zip(labels, groups)}
+
+
+def _angle(group: sympy.Expr, angles: set[str], few: bool) -> bool | None:
+    """A declared angle is one, and so is a product of inputs while the groups are few
+    (ωt); a single dimensionless input is left to the auto library (its name, its
+    range); a ratio of inputs (v/c) is a fraction, never an angle."""
+    if str(group) in angles:
+        return True
+    if group.is_Symbol:
+        return None
+    return True if few and _product(group) else False
 
 
 def _product(group: sympy.Expr) -> bool:
@@ -143,8 +167,14 @@ def _product(group: sympy.Expr) -> bool:
                                      for f in factors)
 
 
-Search = Callable[[Dataset, Mapping[str, Variable], Mapping[str, float],
-                   Sequence[sympy.Expr]], Model]
+class Engine(NamedTuple):
+    """What the units' routes call back: ``search(dataset, hints, settings, extra=(),
+    differences=False)``, the engine's whole search (library fit and routes) on a
+    dataset, and ``polish(expr, dataset)``, an expression's additive terms refitted
+    on ``dataset`` (:func:`~discovery.backends.genetic.polish_model`)."""
+
+    search: Callable[..., Model]
+    polish: Callable[[sympy.Expr, Dataset], Model]
 
 
 def separable_terms(hints: Mapping[str, Variable]) -> list[sympy.Expr]:
@@ -161,29 +191,31 @@ def separable_terms(hints: Mapping[str, Variable]) -> list[sympy.Expr]:
                 continue
             for decay in (sympy.exp(-x), sympy.exp(x)):
                 out.append(decay * z)
-                if hints[b].angle:
+                if hints[b].angle is not False:
                     out += [decay * f(k * z) for f in (sympy.sin, sympy.cos) for k in (1, 2)]
     return out
 
 
-def dimensional_model(dataset: Dataset, units: Units, constants: Mapping[str, float],
-                      polish: Callable[[sympy.Expr, Dataset], Model], search: Search
-                      ) -> Model | None:
+def dimensional_model(dataset: Dataset, settings: Settings, engine: Engine) -> Model | None:
     """The best law of the form prefactor × F(groups), refitted on ``dataset``.
 
-    ``search`` finds F on a reduced dataset (the groups as inputs, y/P as the
-    target); ``polish`` refits an expression's additive terms on ``dataset``.
-    None where the inputs' units admit no reduction.
+    F is searched by the engine without units on a reduced dataset (the groups
+    as inputs, y/P as the target); P·F is then polished on ``dataset``. None
+    where the inputs' units admit no reduction.
     """
+    units, constants = settings.units, settings.constants
+    if units is None:
+        return None
     found = _reductions(dataset, units, constants)
     if not found:
         return None
     values = _values(dataset, units, constants)
     free = {c: v for c, v in constants.items() if c not in units.constants}
+    inner = replace(settings, units=None, constants=free)
     best: Model | None = None
     for reduction in found:
         try:
-            model = _through(reduction, dataset, units, values, free, polish, search)
+            model = _through(reduction, dataset, units, values, inner, engine)
         except (FitError, np.linalg.LinAlgError, ValueError, ZeroDivisionError,
                 TypeError) as error:
             log.info("Dimensional route %s: %s", reduction.describe(), error)
@@ -197,9 +229,52 @@ def dimensional_model(dataset: Dataset, units: Units, constants: Mapping[str, fl
     return best
 
 
+def differences_model(model: Model, dataset: Dataset, hints: Mapping[str, Variable],
+                      settings: Settings, engine: Engine, searched: int) -> Model:
+    """Where the fit is long and not exact, a law may take the difference of two inputs
+    of one unit as its argument (cos(θ₁ − θ₂), (θ − θ₁)/σ): each such pair of the
+    first :data:`DIFFERENCE_PAIRS` has one input replaced by the difference and the
+    search run again; the result, restated in the inputs and refitted, competes by
+    BIC (:func:`lower_bic`)."""
+    units = settings.units
+    if units is None:
+        return model
+    best = model
+    for a, b in like_pairs(dataset.inputs, units)[:DIFFERENCE_PAIRS]:
+        shifted, moved, name = with_difference(dataset, units, a, b)
+        unit = moved.unit(name)
+        angle = {name: Variable(name, angle=bool(unit and unit.angle))}
+        try:
+            found = engine.search(shifted, {**hints, **angle}, replace(settings, units=moved))
+            law = restate(found.expression, {name: as_symbols([a])[0] - as_symbols([b])[0]},
+                          dataset, engine.polish)
+        except (FitError, ValueError, TypeError) as error:
+            log.info("Difference %s − %s: %s", a, b, error)
+            continue
+        best = lower_bic(best, law, dataset, searched)
+        if exact_enough(best, dataset):
+            break
+    return best
+
+
+def lower_bic(model: Model, other: Model, dataset: Dataset, searched: int) -> Model:
+    """Of two fits, the one of lower BIC, each charged its fitted numbers and the search
+    of its terms among the ``searched`` library columns
+    (:func:`~discovery.routes.base.route_bic`)."""
+    floor = exact_floor(dataset.y, per_row=True)
+
+    def score(m: Model) -> float:
+        # Fitted numbers beyond one coefficient a term: exponents, inner constants.
+        extra = max(0, len(m.expression.atoms(sympy.Float)) - len(m.terms))
+        return route_bic(m, dataset.n, extra, floor,
+                         log_comb(max(searched, len(m.terms)), len(m.terms)))
+
+    return other if score(other) <= score(model) else model
+
+
 def _through(reduction: Reduction, dataset: Dataset, units: Units,
-             values: Mapping[str, np.ndarray], free: Mapping[str, float],
-             polish: Callable[[sympy.Expr, Dataset], Model], search: Search) -> Model | None:
+             values: Mapping[str, np.ndarray], inner: Settings, engine: Engine
+             ) -> Model | None:
     """One reduction: F searched on the groups, P·F refitted on the original rows."""
     names = _names(reduction)
     symbols = dict(zip(names, as_symbols(names)))
@@ -212,7 +287,7 @@ def _through(reduction: Reduction, dataset: Dataset, units: Units,
     if not groups:  # the units decide the law: y = c·P
         F = sympy.Integer(1)
     else:
-        taken = set(dataset.columns) | set(free)
+        taken = set(dataset.columns) | set(inner.constants)
         labels = [_label(i, taken) for i in range(len(groups))]
         columns = {label: _evaluate(g, values, dataset.n) for label, g in zip(labels, groups)}
         if not all(np.all(np.isfinite(c)) for c in columns.values()):
@@ -224,13 +299,54 @@ def _through(reduction: Reduction, dataset: Dataset, units: Units,
         keep = np.abs(P) >= np.median(np.abs(P))
         reduced = replace(dataset, columns={k: v[keep] for k, v in columns.items()},
                           inputs=labels, y=(dataset.y / P)[keep], names={})
-        F = search(reduced, hints, free, separable_terms(hints)).expression
+        F = engine.search(reduced, hints, inner, separable_terms(hints)).expression
     law = prefactor * _by_name(F, dict(zip(labels, groups))) if groups else prefactor * F
     log.info("Dimensional route: %s", law)
-    model = polish(_numbers_out(law.xreplace(numeric)), dataset)
+    model = engine.polish(_numbers_out(law.xreplace(numeric)), dataset)
     return model.updated(metrics={"dimensional": {
         "prefactor": str(prefactor), "groups": [str(g) for g in groups],
         "reduced": str(F)}})
+
+
+#: Pairs of like-unit inputs whose difference is tried as an input.
+DIFFERENCE_PAIRS = 3
+
+
+def like_pairs(inputs: Sequence[str], units: Units) -> list[tuple[str, str]]:
+    """Pairs of inputs with the same declared unit, in the order of the inputs: their
+    difference is a quantity of that unit (θ₁ − θ₂, x₂ − x₁, ω − ω₀)."""
+    out = []
+    for i, a in enumerate(inputs):
+        for b in inputs[i + 1:]:
+            ua, ub = units.unit(a), units.unit(b)
+            if ua is not None and ub is not None and ua.dimension == ub.dimension:
+                out.append((a, b))
+    return out
+
+
+def with_difference(dataset: Dataset, units: Units, a: str, b: str
+                    ) -> tuple[Dataset, Units, str]:
+    """``dataset`` with input ``b`` replaced by ``a − b`` (a one-to-one change of
+    inputs, so nothing is lost), the units of that, and the new column's name."""
+    name = f"{a}_minus_{b}"
+    while name in dataset.columns:
+        name = "_" + name
+    columns = {(name if c == b else c): (dataset.columns[a] - dataset.columns[b] if c == b
+                                        else dataset.columns[c]) for c in dataset.inputs}
+    inputs = [name if c == b else c for c in dataset.inputs]
+    symbols = {k: v for k, v in units.symbols.items() if k != b}
+    declared = {k: v for k, v in units.declared.items() if k != units.symbols.get(b, b)}
+    declared[name] = units.unit(b)  # type: ignore[assignment]
+    symbols[name] = name
+    moved = Units(declared=declared, target=units.target, symbols=symbols,
+                  constants=units.constants)
+    return replace(dataset, columns=columns, inputs=inputs), moved, name
+
+
+def restate(expr: sympy.Expr, table: Mapping[str, sympy.Expr], dataset: Dataset,
+            polish: Callable[[sympy.Expr, Dataset], Model]) -> Model:
+    """``expr`` with the symbols named in ``table`` replaced, refitted on ``dataset``."""
+    return polish(_numbers_out(_by_name(expr, table)), dataset)
 
 
 def _numbers_out(expr: sympy.Expr) -> sympy.Expr:
