@@ -120,6 +120,8 @@ def _by_name(expr: sympy.Expr, table: Mapping[str, sympy.Expr]) -> sympy.Expr:
 
 def _reductions(dataset: Dataset, units: Units, constants: Mapping[str, float]
                 ) -> list[Reduction]:
+    if not units.complete(dataset.inputs):  # partial units: no reduction
+        return []
     dims = [(c, units.unit(c).dimension) for c in dataset.inputs]  # type: ignore[union-attr]
     dims += [(c, units.declared[c].dimension) for c in units.constants if c in constants]
     target = units.target_dimension

@@ -24,7 +24,7 @@ from .dimension import BASE_UNITS, DIMENSIONLESS, Dimension, Unbalanced, dimensi
 
 __all__ = ["Unit", "Units", "parse_unit", "parse_units"]
 
-_ENTRY = re.compile(r"^\s*([^=\s]+)\s*=\s*(.+?)\s*$")
+_ENTRY = re.compile(r"^\s*([^=]+?)\s*=\s*(.+?)\s*$")
 _ANGLES = ("radian", "steradian")
 _DEGREES = ("degree", "arcminute", "arcsecond", "grade", "revolution", "turn")
 _OFFSET = ("degree_Celsius", "degree_Fahrenheit", "degree_Rankine", "degree_Reaumur")

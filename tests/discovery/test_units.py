@@ -193,6 +193,19 @@ def test_a_damped_oscillation_of_three_columns_is_found_with_units():
     assert model.verdict.status == "law"
 
 
+def test_units_no_term_can_balance_are_refused_before_fitting():
+    with pytest.raises(UnitsError, match=r"No candidate term balances the declared units"):
+        discover(kinetic(n=100), target="E", n_bootstrap=0,
+                 units={"mass": "kg", "speed": "m/s", "E": "m"})
+
+
+def test_partial_units_and_names_with_spaces():
+    data = kinetic(n=200, noise=0.0).rename(columns={"mass": "mass (kg)"})
+    model = discover(data, target="E", n_bootstrap=0, units="mass (kg)=kg, E=J")
+    assert model.info["units"]["balanced"] is None  # speed has no unit: not decided
+    assert model.info["units"]["declared"] == {"mass (kg)": "kg", "E": "J"}
+
+
 def test_without_units_the_latex_of_units_is_refused():
     x = sympy.Symbol("x")
     model = Model(expression=2 * x, raw_expression=2 * x, inputs=["x"], target="y",
