@@ -31,6 +31,7 @@ def test_scikit_learn_contract(estimator, check):
 @pytest.mark.parametrize("check", [check_estimators_dtypes, check_dtype_object,
                                    check_readonly_memmap_input, check_fit_idempotent],
                          ids=lambda check: check.__name__)
+@pytest.mark.slow
 def test_the_auto_search_keeps_the_contract_on_unusual_data(check):
     check("SparseSymbolicRegressor", SparseSymbolicRegressor())
 

@@ -120,6 +120,7 @@ def test_other_laws_are_recovered_exactly(law, noise):
             f"{law}: got {model.expression}"
 
 
+@pytest.mark.slow
 def test_cv_selection_picks_the_law_and_aic_keeps_at_least_as_many_terms(cannon):
     cv = discover(cannon, target="s", selection="cv", device="cpu", constants={"g": G})
     assert [str(t.term) for t in cv.terms] == ["v**2*sin(2*theta)"]

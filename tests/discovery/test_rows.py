@@ -73,6 +73,7 @@ def many_rows():
     return pd.DataFrame({"v": v, "theta": theta, "s": s})
 
 
+@pytest.mark.slow
 def test_the_law_is_found_on_a_subsample_and_estimated_on_the_rest(many_rows):
     model = discover(many_rows, target="s", constants={"g": 9.81}, search_rows=1000)
     assert str(model.expression) == "v**2*sin(2*theta)/g"

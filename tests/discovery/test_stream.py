@@ -42,6 +42,7 @@ def memory(shots):
     return model
 
 
+@pytest.mark.slow
 def test_a_csv_read_in_parts_gives_the_in_memory_fit(shots, memory):
     # The CSV is copied into row groups, then read as a Parquet file's are.
     assert_same_fit(discover(shots / "shots.csv", **OPTIONS, stream=True), memory)

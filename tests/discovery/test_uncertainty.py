@@ -156,6 +156,7 @@ def test_validation_splits_hold_out_the_promised_rows(strategy):
         assert splits.description.startswith("extrapolation on v: train v <=")
 
 
+@pytest.mark.slow
 def test_extrapolation_split_picks_the_law_as_kfold_does(cannon):
     for selection in ("extrapolation", "kfold"):
         model = discover(cannon, target="s", selection=selection, split_on="v",

@@ -165,7 +165,18 @@ def test_kinetic_energy_with_units_is_the_law():
     assert model.coefficient_unit(model.terms[0].term) == "1"
 
 
-@pytest.mark.parametrize("noise", [0.01, pytest.param(0.1, marks=pytest.mark.slow)])
+def test_a_coefficient_is_recognised_only_in_its_own_unit():
+    """0.1019 s²/m is 1/g with g named in m/s²; 300 shots, no bootstrap (a quick check;
+    the full cannon runs below, marked slow)."""
+    model = discover(cannon_data(n=300, random_state=2), target="s", constants={"g": 9.81},
+                     n_bootstrap=0, units={"v": "m/s", "theta": "rad", "s": "m",
+                                           "g": "m/s^2"})
+    assert str(model.expression) == "v**2*sin(2*theta)/g"
+    assert str(model.terms[0].closed_form) == "1/g"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("noise", [0.01, 0.1])
 def test_the_cannon_with_units_states_g_and_the_coefficient_unit(noise, tmp_path):
     model = discover(cannon_data(n=1000, noise=noise, random_state=1), target="s",
                      constants={"g": 9.81}, n_bootstrap=20,

@@ -124,6 +124,7 @@ def test_a_genetic_front_is_chosen_by_bic_not_by_the_backends_pick():
     assert pick_from_front(front, dataset) == 3.0 * X**2
 
 
+@pytest.mark.slow
 def test_a_power_law_is_replicated_on_both_halves_and_is_a_law():
     """Routes the bootstrap does not assess are refitted on each half of the rows."""
     rng = np.random.default_rng(8)

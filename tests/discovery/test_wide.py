@@ -17,6 +17,7 @@ def _wide(d: int, n: int, seed: int = 0) -> tuple[dict, np.random.Generator]:
     return {f"x{i}": rng.uniform(1, 5, n) for i in range(1, d + 1)}, rng
 
 
+@pytest.mark.slow
 def test_a_law_of_three_among_thirty_inputs():
     X, rng = _wide(30, 1000)
     y = X["x3"] * X["x7"] / X["x12"]
