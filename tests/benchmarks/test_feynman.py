@@ -55,6 +55,7 @@ def test_results_file_appends_whole_lines_and_survives_a_torn_line(tmp_path):
     assert results.done() == {"a", "c"}
 
 
+@pytest.mark.slow
 def test_the_time_limit_is_enforced_from_outside():
     got = {}
     started = time.monotonic()

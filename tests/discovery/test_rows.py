@@ -105,6 +105,7 @@ def test_search_rows_is_checked_first(bad):
         discover(pd.DataFrame({"x": [1.0, 2, 3], "y": [1.0, 2, 3]}), search_rows=bad)
 
 
+@pytest.mark.slow
 def test_the_cli_says_which_rows_chose_and_which_estimated(capsys, tmp_path, many_rows):
     from discovery.cli import main
 

@@ -144,6 +144,7 @@ def test_nguyen_laws_are_recovered_by_the_default_discover(problem):
     assert math.isclose(float(model.metrics["r2"]), 1.0, abs_tol=1e-9)
 
 
+@pytest.mark.slow
 def test_the_output_says_when_the_rows_cannot_identify_the_law(cannon, tmp_path, capsys):
     rng = np.random.default_rng(1)
     x = rng.uniform(-1, 1, 20)
