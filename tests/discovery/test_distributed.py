@@ -33,6 +33,7 @@ def cluster():
         yield local.scheduler_address
 
 
+@pytest.mark.slow
 def test_dask_gives_the_in_memory_formula_and_coefficients(parts, cluster):
     options = dict(target="s", constants={"g": 9.81}, search_rows=1000, n_bootstrap=0)
     memory = discover(parts, **options)

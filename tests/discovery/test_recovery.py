@@ -155,6 +155,7 @@ def test_backward_pruning_removes_terms_that_forward_selection_left_behind(rng):
     assert str(model.expression) == "2*x + 3"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("noise", [0.0, 0.01])
 def test_ten_inputs_interaction_and_square(rng, noise):
     X = rng.uniform(1, 2, (300, 10))
