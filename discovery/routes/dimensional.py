@@ -58,8 +58,7 @@ def admitted(library: Library, units: Units, dataset: Dataset,
     # of the auto library balances: beside them, smooth functions of one group
     # (m₀·(v/c)²·e^(v/c)) approximate a law at 1% noise as well as the law itself
     # and pre-empt the route that states it (m₀/√(1 − v²/c²)).
-    extra = dimensional_terms(dataset, units, constants)
-    extra = extra if not kept else extra[:1]  # the first is P times the constant term
+    extra = dimensional_terms(dataset, units, constants, prefactor_only=bool(kept))
     kept += extra
     if not kept:
         raise UnitsError(f"No candidate term balances the declared units (target in "
@@ -70,11 +69,11 @@ def admitted(library: Library, units: Units, dataset: Dataset,
             Library(balanced, spec=f"{library.spec}, balanced"))
 
 
-def dimensional_terms(dataset: Dataset, units: Units, constants: Mapping[str, float]
-                      ) -> list[sympy.Expr]:
+def dimensional_terms(dataset: Dataset, units: Units, constants: Mapping[str, float],
+                      *, prefactor_only: bool = False) -> list[sympy.Expr]:
     """P·f(π) for every term f of the auto library of the groups (P alone where the
-    units leave no group); named constants in P by their values. Empty without a
-    reduction."""
+    units leave no group, or with ``prefactor_only``); named constants in P by their
+    values. Empty without a reduction."""
     from basis_library import auto_library
 
     found = _reductions(dataset, units, constants)
@@ -88,7 +87,7 @@ def dimensional_terms(dataset: Dataset, units: Units, constants: Mapping[str, fl
     numeric = {symbols[c]: sympy.Float(float(constants[c])) for c in units.constants
                if c in symbols}
     groups = reduction.group_exprs(symbols)
-    if not groups:
+    if not groups or prefactor_only:
         return [prefactor.xreplace(numeric)]
     labels = [_label(i, set(dataset.columns)) for i in range(len(groups))]
     columns = {label: _evaluate(g, values, dataset.n) for label, g in zip(labels, groups)}
