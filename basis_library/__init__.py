@@ -8,6 +8,7 @@ from ._parse import FUNCTIONS, parse_expression
 from .errors import DiscoveryError, LibraryError, ParseError
 from .generators import (
     UNARY_MAPS,
+    angles_of,
     auto_library,
     constant,
     custom,
@@ -30,6 +31,7 @@ __all__ = [
     "ParseError",
     "UNARY_MAPS",
     "Variable",
+    "angles_of",
     "as_symbols",
     "auto_library",
     "compile_numpy",

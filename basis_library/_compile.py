@@ -61,18 +61,20 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 def _constants_as_floats(term: sympy.Expr) -> sympy.Expr:
-    """``term`` with each function of no symbol (``exp(-1)``, ``sin(2)``) as its value:
-    torch's functions take tensors, not Python numbers.
+    """``term`` with each function or root of no symbol (``exp(-1)``, ``sin(2)``,
+    ``sqrt(2)``) as its value: torch's functions take tensors, not Python numbers.
 
     Examples
     --------
     >>> x = sympy.Symbol("x")
     >>> _constants_as_floats(sympy.exp(x * sympy.exp(-1)))
     exp(0.367879441171442*x)
+    >>> _constants_as_floats(sympy.exp(sympy.sqrt(2) * x))
+    exp(1.4142135623731*x)
     """
     if not isinstance(term, sympy.Basic):
         return term
-    constant = [f for f in term.atoms(sympy.Function) if not f.free_symbols]
+    constant = [f for f in term.atoms(sympy.Function, sympy.Pow) if not f.free_symbols]
     return term.xreplace({f: f.evalf() for f in constant}) if constant else term
 
 

@@ -17,7 +17,7 @@ from .library import Library, check_size
 from .variables import Variable, as_symbols
 
 __all__ = ["monomials", "poly", "fourier", "unary", "custom", "constant", "auto_library",
-           "angle_named", "ode_library", "UNARY_MAPS"]
+           "angle_named", "angles_of", "ode_library", "UNARY_MAPS"]
 
 VariablesLike: TypeAlias = Sequence[str | Variable | sympy.Symbol] | str | Variable | sympy.Symbol
 
@@ -227,6 +227,28 @@ def angle_named(name: str) -> bool:
     return name.lower().rstrip("0123456789_") in _ANGLE_NAMES
 
 
+def angles_of(data: Mapping[str, np.ndarray], variables: Sequence[Variable]) -> list[Variable]:
+    """The variables :func:`auto_library` takes as angles: hinted as one, or (without a
+    hint) named like one, or, with at most three inputs, with values within [-2π, 2π].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = {"x": np.array([0.5, 1.0]), "alpha": np.array([10.0, 20.0])}
+    >>> [v.name for v in angles_of(data, [Variable("x"), Variable("alpha")])]
+    ['x', 'alpha']
+    """
+    out = []
+    for var in variables:
+        values = np.asarray(data[var.name], dtype=float)
+        finite = values[np.isfinite(values)]
+        in_range = finite.size and finite.min() >= -2 * np.pi and finite.max() <= 2 * np.pi
+        if var.angle or (var.angle is None and (angle_named(var.name) or (
+                len(variables) <= 3 and in_range and not var.integer))):
+            out.append(var)
+    return out
+
+
 def auto_library(
     data: Mapping[str, np.ndarray],
     variables: Sequence[str | Variable] | None = None,
@@ -246,7 +268,7 @@ def auto_library(
     and Keijzer benchmarks, Uy et al. 2011): sin and cos of the angles'
     squares and pairwise products, products of first harmonics of different
     arguments (``sin(x)*cos(y)``, ``sin(x**2)*cos(x)``), inverse squares
-    (``1/x**2``, ``y/x**2`` where x is non-zero), logs of shifted
+    (``1/x**2``, ``y/x**2``, ``y**2/x**2`` where x is non-zero), logs of shifted
     inputs (``log(x + 1)`` where x > -1, ``log(x**2 + 1)``) and powers with an
     input exponent (``x**y`` where x > 0).
 
@@ -267,14 +289,7 @@ def auto_library(
         raise LibraryError("auto_library needs at least one input variable.")
     top = 6 if d == 1 else 4
     degree = max([1] + [k for k in range(1, top + 1) if math.comb(d + k, k) <= _AUTO_MONOMIALS])
-    angles = []
-    for var in given:
-        values = np.asarray(data[var.name], dtype=float)
-        finite = values[np.isfinite(values)]
-        in_range = finite.size and finite.min() >= -2 * np.pi and finite.max() <= 2 * np.pi
-        if var.angle or (var.angle is None and (angle_named(var.name) or (
-                d <= 3 and in_range and not var.integer))):
-            angles.append(var)
+    angles = angles_of(data, given)
     library = monomials(given, degree)
     if angles:
         harmonics = 3 if len(angles) <= 2 else 1
@@ -316,9 +331,10 @@ def _small_law_terms(data: Mapping[str, np.ndarray], given: Sequence[Variable],
         finite = values[np.isfinite(values)]
         x = symbols[var.name]
         if finite.size and (finite != 0).all():
-            # Inverse squares (Rydberg's 1/n², Coulomb's 1/r²), alone and times an input.
-            terms += [sympy.Integer(1) / x**2] + [symbols[w.name] / x**2 for w in given
-                                                  if w.name != var.name]
+            # Inverse squares (Rydberg's 1/n², Coulomb's 1/r²), alone and times an input,
+            # and squared ratios (the argument of a Gaussian, (x - μ)²/σ²).
+            terms += [sympy.Integer(1) / x**2] + [symbols[w.name]**k / x**2 for w in given
+                                                  if w.name != var.name for k in (1, 2)]
         if finite.size and finite.min() > -1:
             terms.append(sympy.log(x + 1))
         terms.append(sympy.log(x**2 + 1))

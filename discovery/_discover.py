@@ -56,6 +56,7 @@ from .routes.library import (
     expressions,
     fit_library,
 )
+from .routes.symmetry import symmetry_model
 from .search.select import (
     SELECTIONS,
     VALIDATIONS,
@@ -430,13 +431,19 @@ def _run(dataset: Dataset, split: RowSplit | None, settings: Settings,
     return model.updated(timings={"total": time.perf_counter() - started})
 
 
+#: Symmetries of the inputs used in a row by one search (:mod:`discovery.routes.symmetry`).
+SYMMETRY_DEPTH = 2
+
+
 def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
             settings: Settings, started: float, bar: Stages,
-            extra: Sequence[sympy.Expr] = (), differences: bool = True
-            ) -> tuple[Model, Library, Design]:
+            extra: Sequence[sympy.Expr] = (), differences: bool = True,
+            depth: int = SYMMETRY_DEPTH) -> tuple[Model, Library, Design]:
     """The sparse engine on ``dataset``: the library fit, and for the auto library the
     other routes; the winner simplified. ``extra`` terms join the library; with
-    ``differences`` and units, differences of like-unit inputs are tried as inputs."""
+    ``differences`` and units, differences of like-unit inputs are tried as inputs;
+    where the fit is long and not exact, the inputs' symmetries (up to ``depth`` in a
+    row, :mod:`discovery.routes.symmetry`)."""
     t0 = time.perf_counter()
     library = _library(basis, dataset.columns, dataset.inputs, hints)
     if extra:
@@ -471,6 +478,13 @@ def _search(dataset: Dataset, basis: object, hints: Mapping[str, Variable],
                 and len(model.terms) > 3:
             model = differences_model(model, dataset, hints, search, _engine(search, started),
                                       len(design.terms))
+        # A symmetry is sought where the fit is long (terms or fitted numbers) and not
+        # exact, and on a problem already made smaller by one wherever it is not exact.
+        if auto and depth > 0 and not exact_enough(model, dataset) and (
+                depth < SYMMETRY_DEPTH
+                or max(len(model.terms), len(model.expression.atoms(sympy.Float))) > 3):
+            model = symmetry_model(model, dataset, hints, search, _engine(search, started),
+                                   len(design.terms), depth)
     if units is not None:
         model = model.updated(timings={"dimensional": t3 - t2})
     bar.done("search")
@@ -487,9 +501,10 @@ def _engine(settings: Settings, started: float) -> Engine:
     from .backends.genetic import polish_model
 
     def search(data: Dataset, hints: Mapping[str, Variable], inner: Settings,
-               extra: Sequence[sympy.Expr] = (), differences: bool = False) -> Model:
+               extra: Sequence[sympy.Expr] = (), differences: bool = False,
+               depth: int = SYMMETRY_DEPTH) -> Model:
         return _search(data, "auto", hints, inner, started, Stages(False), extra,
-                       differences)[0]
+                       differences, depth)[0]
 
     def polish(expr: sympy.Expr, data: Dataset) -> Model:
         return polish_model(expr, data, settings, method="sparse", front=[], info={},

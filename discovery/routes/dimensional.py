@@ -169,9 +169,10 @@ def _product(group: sympy.Expr) -> bool:
 
 
 class Engine(NamedTuple):
-    """What the units' routes call back: ``search(dataset, hints, settings, extra=(),
-    differences=False)``, the engine's whole search (library fit and routes) on a
-    dataset, and ``polish(expr, dataset)``, an expression's additive terms refitted
+    """What the units' and the symmetries' routes call back: ``search(dataset, hints,
+    settings, extra=(), differences=False, depth=2)``, the engine's whole search
+    (library fit and routes, and up to ``depth`` symmetries in a row) on a dataset, and
+    ``polish(expr, dataset)``, an expression's additive terms refitted
     on ``dataset`` (:func:`~discovery.backends.genetic.polish_model`)."""
 
     search: Callable[..., Model]
