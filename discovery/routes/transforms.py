@@ -1,6 +1,7 @@
 """The route of transformed targets (AI Feynman's trick): fit ``y²``, ``1/y``, ``log y``,
-``√y`` or ``sin y`` with the library, then invert, for laws such as ``sqrt(x² + y²)``,
-``1/(1/a + 1/b)``, ``exp(-x/y)`` and ``asin(n·sin θ)``.
+``√y``, ``sin y`` or the logit ``log(y/(1 − y))`` with the library, then invert, for
+laws such as ``sqrt(x² + y²)``, ``1/(1/a + 1/b)``, ``exp(-x/y)``, ``asin(n·sin θ)`` and
+the logistic ``1/(1 + exp(−r(t − t₀)))``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ def _sine(y: np.ndarray) -> np.ndarray:
     return np.full_like(y, np.nan)
 
 
+def _logit(y: np.ndarray) -> np.ndarray:
+    """log(y/(1 − y)) where every y lies in (0, 1); else NaN (not applicable)."""
+    if np.all((y > 0) & (y < 1)):
+        return np.log(y / (1 - y))
+    return np.full_like(y, np.nan)
+
+
 #: (name, forward on the data, inverse on the fitted expression, the forward
 #: map's derivative). Noise of sd σ on y is noise of sd |g'(y)| σ on g(y) (the
 #: delta method), so a fit of g(y) weights each row by 1/g'(y)²: least squares
@@ -48,6 +56,10 @@ TRANSFORMS = (
     # copy of y's with a nonlinearity the data hardly test (on 1% noise
     # asin(0.0795 p cos θ/(εr²)) then edged out p cos θ/(4πεr²)).
     ("sin(y)", _sine, sympy.asin, np.cos),
+    # The logit, the link of a probability in a generalised linear model (McCullagh &
+    # Nelder 1989): a logistic in any linear combination of terms, r·t − r·t₀ with r
+    # and t columns, is linear in the library after it. Only where every y is in (0, 1).
+    ("log(y/(1 - y))", _logit, lambda e: 1 / (1 + sympy.exp(-e)), lambda y: 1 / (y * (1 - y))),
 )
 
 
