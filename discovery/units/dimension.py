@@ -166,7 +166,7 @@ def dimension_of(expr: sympy.Expr, dimensions: Mapping[str, Dimension]) -> Dimen
                 return d_base * near
         raise Unbalanced(f"{expr}: a power {power} of a quantity with unit {d_base}")
     if isinstance(expr, sympy.Function):
-        args = [dimension_of(a, dimensions) for a in expr.args]
+        args = [_argument(a, dimensions) for a in expr.args]
         if type(expr).__name__ in _SAME:
             return args[0]
         if type(expr).__name__ == "sign":
@@ -176,6 +176,43 @@ def dimension_of(expr: sympy.Expr, dimensions: Mapping[str, Dimension]) -> Dimen
                 raise Unbalanced(f"{expr}: the argument has unit {d}, not 1")
         return DIMENSIONLESS
     return None
+
+
+def _argument(arg: sympy.Expr, dimensions: Mapping[str, Dimension]) -> Dimension | None:
+    """The dimension of a function's argument: as :func:`dimension_of`, except that a
+    sum whose terms differ in unit is dimensionless where each term's number carries
+    a reference value of an input of the sum (t₀ in r·(t − t₀) = r·t − r·t₀, the
+    unit of t; x₀² in (x − x₀)²/σ² expanded): what the terms lack is the unit of an
+    input that appears in another term, or its square. A term without such an input
+    elsewhere (``sin(2·mass)``), or in a sum with no dimensionless term
+    (``cos(r − 2t)``), is not made dimensionless this way."""
+    try:
+        return dimension_of(arg, dimensions)
+    except Unbalanced:
+        expanded = sympy.expand(arg)
+        if not expanded.is_Add:
+            raise
+    _reference_values(expanded, dimensions)
+    return DIMENSIONLESS
+
+
+def _reference_values(arg: sympy.Expr, dimensions: Mapping[str, Dimension]) -> None:
+    """Raise :class:`Unbalanced` unless some term of the sum ``arg`` is dimensionless
+    (r·t) and each other is, or its number can carry what it lacks (see
+    :func:`_argument`)."""
+    dims = [dimension_of(term, dimensions) for term in arg.args]
+    if not any(d is not None and d.dimensionless for d in dims):
+        raise Unbalanced(f"{arg}: no term of the argument is dimensionless")
+    for term, d in zip(arg.args, dims):
+        if d is None or d.dimensionless:
+            continue
+        coefficient, _ = term.as_coeff_Mul()
+        others = set().union(*(t.free_symbols for t in arg.args if t is not term))
+        lacking = -d
+        if not (coefficient.is_Number and any(
+                (u := dimensions.get(s.name)) is not None and not u.dimensionless
+                and lacking in (u, u * 2) for s in others)):  # type: ignore[attr-defined]
+            raise Unbalanced(f"{arg}: the argument adds {d} to 1")
 
 
 def _common(expr: sympy.Expr, dims: list[Dimension | None]) -> Dimension | None:

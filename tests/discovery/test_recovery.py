@@ -286,6 +286,26 @@ def test_a_transformed_target_is_refitted_on_y_under_noise():
         assert term["closed_form"] in (None, "1"), term
 
 
+def test_the_logit_applies_only_to_a_target_within_zero_and_one():
+    from discovery.routes.transforms import transformed
+
+    y = np.array([0.1, 0.5, 0.9])
+    z, _ = transformed("log(y/(1 - y))", y)
+    assert np.allclose(z, np.log(y / (1 - y)))
+    assert transformed("log(y/(1 - y))", np.array([0.1, 0.5, 1.0])) is None
+
+
+@pytest.mark.slow
+def test_a_logistic_in_a_product_of_inputs_is_found_through_the_logit():
+    # 1/(1 + exp(-r(t - 5))) with r and t columns: log(y/(1 - y)) = r·t - 5r.
+    rng = np.random.default_rng(0)
+    r, t = rng.uniform(0.5, 2, 500), rng.uniform(0, 10, 500)
+    y = 1 / (1 + np.exp(-r * (t - 5)))
+    model = discover({"r": r, "t": t, "y": y}, target="y", n_bootstrap=0)
+    assert check(model.expression, "1/(1 + exp(-r*(t - 5)))").symbolic, model.expression
+    assert model.verdict.status == "law"
+
+
 SEPARABLE_LAWS = {
     "gravity difference": ({"G": (1, 5), "m": (1, 5), "r1": (1, 5), "r2": (1, 5)},
                            lambda d: d["G"] * d["m"] * (1 / d["r2"] - 1 / d["r1"]),

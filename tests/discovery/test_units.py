@@ -20,6 +20,7 @@ from discovery import (
     SparseSymbolicRegressor,
     UnitsError,
     cannon_data,
+    check,
     discover,
     load,
 )
@@ -99,6 +100,32 @@ def test_a_sine_takes_a_dimensionless_argument_only():
     for bad in (sympy.sin(mass), sympy.exp(-mass), sympy.log(mass), mass**1.37, mass + 1):
         with pytest.raises(Unbalanced):
             dimension_of(bad, dims)
+
+
+def test_a_fitted_number_in_an_argument_may_be_a_reference_value_of_an_input():
+    # r·(t − t₀): t₀ = 5 carries the unit of t, which the argument holds beside it;
+    # (x − x₀)²/σ² expanded likewise. Nothing else lends a number a unit.
+    r, t, x, sigma, mass, v = sympy.symbols("r t x sigma mass v")
+    second, metre = Dimension.of({"s": 1}), Dimension.of({"m": 1})
+    dims = {"r": -second, "t": second, "x": metre, "sigma": metre, "mass": KG,
+            "v": Dimension.of({"m": 1, "s": -1})}
+    for good in (1 / (1 + sympy.exp(-r * (t - 5))), sympy.exp(r * t - 4.93 * r),
+                 sympy.exp(-sympy.expand((x - 3) ** 2) / sigma**2)):
+        assert dimension_of(good, dims) == DIMENSIONLESS, good
+    for bad in (sympy.sin(2 * mass), sympy.exp(2 * mass + 3 * v), sympy.exp(5 * t),
+                sympy.sin(mass * v - 3 * mass), sympy.cos(r - 2 * t)):
+        with pytest.raises(Unbalanced):
+            dimension_of(bad, dims)
+
+
+@pytest.mark.slow
+def test_a_logistic_in_a_shifted_time_is_found_with_units():
+    rng = np.random.default_rng(0)
+    r, t = rng.uniform(0.5, 2, 500), rng.uniform(0, 10, 500)
+    data = pd.DataFrame({"r": r, "t": t, "y": 1 / (1 + np.exp(-r * (t - 5)))})
+    model = discover(data, target="y", n_bootstrap=0, units={"r": "1/s", "t": "s", "y": "1"})
+    assert check(model.expression, "1/(1 + exp(-r*(t - 5)))").symbolic, model.expression
+    assert model.verdict.status == "law"
 
 
 def test_an_unknown_unit_constrains_nothing():
