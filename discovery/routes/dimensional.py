@@ -20,12 +20,13 @@ from typing import NamedTuple
 import numpy as np
 import sympy
 
-from basis_library import Library, Variable, as_symbols, compile_numpy
+from basis_library import Library, Variable, as_symbols
 
 from .._data import Dataset
 from ..errors import FitError, UnitsError
 from ..model import Model
 from ..stats.criteria import exact_floor, log_comb
+from ..symbolic.evaluate import evaluate_expression
 from ..units import Reduction, Units, reductions
 from .base import exact_enough, route_bic
 from .library import Settings
@@ -90,7 +91,7 @@ def dimensional_terms(dataset: Dataset, units: Units, constants: Mapping[str, fl
     if not groups or prefactor_only:
         return [prefactor.xreplace(numeric)]
     labels = [_label(i, set(dataset.columns)) for i in range(len(groups))]
-    columns = {label: _evaluate(g, values, dataset.n) for label, g in zip(labels, groups)}
+    columns = {label: evaluate_expression(g, values, dataset.n) for label, g in zip(labels, groups)}
     if not all(np.all(np.isfinite(c)) for c in columns.values()):
         return [prefactor.xreplace(numeric)]
     library = auto_library(columns, list(_hints(dataset, units, labels, columns,
@@ -282,7 +283,7 @@ def _through(reduction: Reduction, dataset: Dataset, units: Units,
     symbols = dict(zip(names, as_symbols(names)))
     prefactor = reduction.prefactor_expr(symbols)
     groups = reduction.group_exprs(symbols)
-    P = _evaluate(prefactor, values, dataset.n)
+    P = evaluate_expression(prefactor, values, dataset.n)
     if not np.all(np.isfinite(P)) or np.any(P == 0):
         return None
     numeric = {symbols[c]: sympy.Float(values[c][0]) for c in units.constants if c in symbols}
@@ -291,7 +292,8 @@ def _through(reduction: Reduction, dataset: Dataset, units: Units,
     else:
         taken = set(dataset.columns) | set(inner.constants)
         labels = [_label(i, taken) for i in range(len(groups))]
-        columns = {label: _evaluate(g, values, dataset.n) for label, g in zip(labels, groups)}
+        columns = {label: evaluate_expression(g, values, dataset.n)
+                   for label, g in zip(labels, groups)}
         if not all(np.all(np.isfinite(c)) for c in columns.values()):
             return None
         hints = _hints(dataset, units, labels, columns, groups)
@@ -367,16 +369,6 @@ def _label(i: int, taken: set[str]) -> str:
     while label in taken:
         label = "_" + label
     return label
-
-
-def _evaluate(expr: sympy.Expr, values: Mapping[str, np.ndarray], n: int) -> np.ndarray:
-    names = sorted(s.name for s in expr.free_symbols)  # type: ignore[attr-defined]
-    if not names:
-        return np.full(n, float(expr))
-    fn = compile_numpy(as_symbols(names), expr)
-    with np.errstate(all="ignore"):
-        return np.broadcast_to(np.asarray(fn(*(values[c] for c in names)), dtype=float),
-                               (n,)).copy()
 
 
 def units_verdict(model: Model, units: Units) -> Model:

@@ -32,8 +32,9 @@ from basis_library import Variable, angles_of, as_symbols
 from .._data import Dataset
 from ..errors import FitError
 from ..model import Model
+from ..symbolic.evaluate import evaluate_expression
 from .base import exact_enough
-from .dimensional import Engine, lower_bic, restate
+from .dimensional import Engine, lower_bic, restate, separable_terms
 from .library import Settings
 
 __all__ = ["Symmetry", "SYMMETRY_RATIO", "symmetries", "symmetry_model", "with_symmetry"]
@@ -52,25 +53,22 @@ _NEIGHBOURS = 5
 _FOLDS = 5
 
 
-class Symmetry(NamedTuple):
-    """``y`` depends on inputs ``a`` and ``b`` only through ``a op b``; ``ratio`` is the
-    test's cross-validated error with the combination over that without it."""
+#: Up to this many inputs, scalings of three inputs are tested too (exp(−γt)·cos(ωt)
+#: depends on γ, ω, t through γt and ωt).
+TRIPLES_UP_TO = 5
 
-    a: str
-    b: str
-    op: str  # "-", "*" or "/"
+
+class Symmetry(NamedTuple):
+    """``y`` depends on the inputs ``replaced`` only through the ``combined`` columns
+    (name, expression in the inputs); ``ratio`` is the test's cross-validated error
+    with them over that with the inputs themselves."""
+
+    replaced: tuple[str, ...]
+    combined: tuple[tuple[str, sympy.Expr], ...]
     ratio: float
 
-    def expr(self) -> sympy.Expr:
-        a, b = as_symbols([self.a, self.b])
-        return {"-": a - b, "*": a * b, "/": a / b}[self.op]
-
-    def name(self, taken: set[str]) -> str:
-        word = {"-": "minus", "*": "times", "/": "over"}[self.op]
-        name = f"{self.a}_{word}_{self.b}"
-        while name in taken:
-            name = "_" + name
-        return name
+    def table(self) -> dict[str, sympy.Expr]:
+        return dict(self.combined)
 
 
 def _cv_error(features: np.ndarray, y: np.ndarray, folds: np.ndarray) -> float:
@@ -87,53 +85,113 @@ def _cv_error(features: np.ndarray, y: np.ndarray, folds: np.ndarray) -> float:
     return error / y.size
 
 
+def _named(expr: sympy.Expr, taken: set[str]) -> str:
+    """A column name for ``expr``: a_minus_b, a_times_b, a_over_b."""
+    a, b = sorted(expr.free_symbols, key=str)  # type: ignore[arg-type]
+    if expr.is_Add:
+        first, second = (a, b) if expr == a - b else (b, a)
+        name = f"{first}_minus_{second}"
+    elif any(f.is_Pow and f.args[1].is_negative for f in sympy.Mul.make_args(expr)):
+        top, bottom = (a, b) if expr == a / b else (b, a)
+        name = f"{top}_over_{bottom}"
+    else:
+        name = f"{a}_times_{b}"
+    while name in taken:
+        name = "_" + name
+    return name
+
+
+def _candidates(inputs: list[str]) -> list[tuple[tuple[str, ...], list[sympy.Expr], object]]:
+    """The reductions tested, each with the scaling or translation it states: each
+    pair's difference, product and ratio, and with at most :data:`TRIPLES_UP_TO`
+    inputs each scaling of three (x_i → λ^(e_i) x_i, e_i = ±1), stated by its two
+    invariants v·h^(−e_v·e_h) around each input h of the three."""
+    symbols = dict(zip(inputs, as_symbols(inputs)))
+    out: list[tuple[tuple[str, ...], list[sympy.Expr], object]] = []
+    for a, b in itertools.combinations(inputs, 2):
+        x, z = symbols[a], symbols[b]
+        out += [((a, b), [x - z], (a, b, "-")), ((a, b), [x * z], (a, b, "*")),
+                ((a, b), [x / z], (a, b, "/"))]
+    if len(inputs) > TRIPLES_UP_TO:
+        return out
+    for triple in itertools.combinations(inputs, 3):
+        for signs in ((1, 1, 1), (1, 1, -1), (1, -1, 1), (-1, 1, 1)):
+            e = dict(zip(triple, signs))
+            for hub in triple:
+                h = symbols[hub]
+                out.append((triple, [symbols[v] * h ** (-e[v] * e[hub])
+                                     for v in triple if v != hub], (triple, signs)))
+    return out
+
+
+def _products(combined: list[sympy.Expr]) -> int:
+    return sum(not any(f.is_Pow and f.args[1].is_negative for f in sympy.Mul.make_args(e))
+               for e in combined)
+
+
 def symmetries(dataset: Dataset, random_state: int = 0) -> list[Symmetry]:
-    """The pairs of inputs and the combination (difference, product, ratio) through which
-    the target seems to depend on them, best first; empty below two inputs."""
+    """The reductions of :func:`_candidates` through which the target seems to depend on
+    the inputs, best first; empty below two inputs."""
     inputs = dataset.inputs
     if len(inputs) < 2 or dataset.n < 10 * _FOLDS:
         return []
     rng = np.random.default_rng(random_state)
     rows = (rng.choice(dataset.n, TEST_ROWS, replace=False) if dataset.n > TEST_ROWS
             else np.arange(dataset.n))
-    X = np.column_stack([dataset.columns[c][rows] for c in inputs])
+    values = {c: dataset.columns[c][rows] for c in inputs}
     y = dataset.y[rows]
     folds = rng.permutation(rows.size) % _FOLDS
-    base = _cv_error(X, y, folds)
+    base = _cv_error(np.column_stack(list(values.values())), y, folds)
     if not np.isfinite(base) or base <= 0:
         return []
-    found = []
-    for i, j in itertools.combinations(range(len(inputs)), 2):
-        rest = [X[:, k] for k in range(len(inputs)) if k not in (i, j)]
-        a, b = X[:, i], X[:, j]
-        for op, z in (("-", a - b), ("*", a * b), ("/", a / b if np.all(b != 0) else None)):
-            if z is None or not np.all(np.isfinite(z)):
-                continue
-            ratio = _cv_error(np.column_stack([z, *rest]), y, folds) / base
-            if ratio <= SYMMETRY_RATIO:
-                found.append(Symmetry(inputs[i], inputs[j], op, ratio))
-    return sorted(found, key=lambda s: s.ratio)
+    best: dict[object, tuple[tuple[int, float], Symmetry]] = {}
+    taken = set(dataset.columns)
+    for replaced, combined, scaling in _candidates(inputs):
+        with np.errstate(all="ignore"):
+            columns = [evaluate_expression(e, values, rows.size) for e in combined]
+        if not all(np.all(np.isfinite(c)) for c in columns):
+            continue
+        rest = [values[c] for c in inputs if c not in replaced]
+        ratio = _cv_error(np.column_stack([*columns, *rest]), y, folds) / base
+        if ratio > SYMMETRY_RATIO:
+            continue
+        names: list[str] = []
+        for e in combined:
+            names.append(_named(e, taken | set(names)))
+        # One statement of each scaling: by products where it can (γt and ωt, the
+        # arguments of a decay and a wave, rather than γ/ω and ωt).
+        rank = (-_products(combined), ratio)
+        if scaling not in best or rank < best[scaling][0]:
+            best[scaling] = (rank, Symmetry(replaced, tuple(zip(names, combined)), ratio))
+    return sorted((s for _, s in best.values()), key=lambda s: s.ratio)
 
 
 def with_symmetry(dataset: Dataset, hints: Mapping[str, Variable], symmetry: Symmetry
-                  ) -> tuple[Dataset, dict[str, Variable], str]:
-    """``dataset`` with inputs ``a`` and ``b`` replaced by their combination (in ``b``'s
-    place), the hints for it, and its name. A product is the argument of a wave (ωt,
-    kx), so it is offered as an angle; a difference is one where both inputs are."""
-    name = symmetry.name(set(dataset.columns))
-    a, b = dataset.columns[symmetry.a], dataset.columns[symmetry.b]
-    z = {"-": a - b, "*": a * b, "/": a / np.where(b == 0, 1.0, b)}[symmetry.op]
-    inputs = [name if c == symmetry.b else c for c in dataset.inputs if c != symmetry.a]
-    columns = {c: (z if c == name else dataset.columns[c]) for c in inputs}
+                  ) -> tuple[Dataset, dict[str, Variable]]:
+    """``dataset`` with the inputs ``replaced`` by the ``combined`` columns (where the
+    first of them stood), and the hints for them. A product is the argument of a wave
+    (ωt, kx), so it is offered as an angle; a difference is one where both inputs are."""
     # Each kept input keeps its role in the whole problem: with fewer inputs the auto
     # library would take more of them for angles (those within ±2π), and with more
     # angles it offers fewer harmonics of each.
     given = [hints.get(c, Variable(c)) for c in dataset.inputs]
     roles = {v.name for v in angles_of(dataset.columns, given)}
-    angle = symmetry.op == "*" or (symmetry.op == "-" and {symmetry.a, symmetry.b} <= roles)
-    kept = {v.name: replace(v, angle=v.name in roles) for v in given if v.name in inputs}
-    kept[name] = Variable(name, positive=bool(np.all(z > 0)), angle=angle)
-    return replace(dataset, columns=columns, inputs=inputs), kept, name
+    kept = {v.name: replace(v, angle=v.name in roles) for v in given
+            if v.name not in symmetry.replaced}
+    columns = {c: dataset.columns[c] for c in dataset.inputs if c not in symmetry.replaced}
+    new: dict[str, np.ndarray] = {}
+    for name, expr in symmetry.combined:
+        z = evaluate_expression(expr, dataset.columns, dataset.n)
+        new[name] = z
+        factors = sympy.Mul.make_args(expr)
+        angle = (not expr.is_Add and all(not (f.is_Pow and f.args[1].is_negative)
+                                          for f in factors)) or (
+            expr.is_Add and {s.name for s in expr.free_symbols} <= roles)  # type: ignore[attr-defined]
+        kept[name] = Variable(name, positive=bool(np.all(z > 0)), angle=bool(angle))
+    first = min(dataset.inputs.index(c) for c in symmetry.replaced)
+    order = [c for c in dataset.inputs if c not in symmetry.replaced]
+    inputs = order[:first] + list(new) + order[first:]
+    return replace(dataset, columns={**columns, **new}, inputs=inputs), kept
 
 
 def symmetry_model(model: Model, dataset: Dataset, hints: Mapping[str, Variable],
@@ -148,18 +206,22 @@ def symmetry_model(model: Model, dataset: Dataset, hints: Mapping[str, Variable]
     inner = replace(settings, units=None)
     best = model
     for symmetry in symmetries(dataset, settings.random_state or 0)[:TRIED]:
-        smaller, kept, name = with_symmetry(dataset, hints, symmetry)
+        smaller, kept = with_symmetry(dataset, hints, symmetry)
+        combined = {name: kept[name] for name, _ in symmetry.combined}
+        # With two combined columns, a law separable in them (exp(−γt)·cos(ωt)) is one
+        # term: their products, as the dimensional route offers for its groups.
+        extra = separable_terms(combined) if len(combined) > 1 else []
         try:
-            found = engine.search(smaller, kept, inner, depth=depth - 1)
-            law = restate(found.expression, {name: symmetry.expr()}, dataset, engine.polish)
+            found = engine.search(smaller, kept, inner, extra, depth=depth - 1)
+            law = restate(found.expression, symmetry.table(), dataset, engine.polish)
         except (FitError, ValueError, TypeError, ZeroDivisionError) as error:
             log.info("Symmetry %s: %s", symmetry, error)
             continue
         if units is not None and not units.admits(law.expression):
             log.info("Symmetry %s: %s does not balance the units", symmetry, law.expression)
             continue
-        log.info("Symmetry %s %s %s (ratio %.2f): %s", symmetry.a, symmetry.op, symmetry.b,
-                 symmetry.ratio, law.expression)
+        log.info("Symmetry %s (ratio %.2f): %s", dict(symmetry.combined), symmetry.ratio,
+                 law.expression)
         best = lower_bic(best, law, dataset, searched)
         if exact_enough(best, dataset):
             break

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import sympy
 
 from basis_library import Variable
 from discovery import check, discover
@@ -19,17 +20,20 @@ def _draw(n: int = 600, seed: int = 0, **ranges: tuple[float, float]) -> dict[st
     return {name: rng.uniform(low, high, n) for name, (low, high) in ranges.items()}
 
 
-@pytest.mark.parametrize("names, law, pair", [
-    ("xab", lambda c: c["x"] * np.cos(c["a"] - c["b"]), ("a", "b", "-")),
-    ("xwt", lambda c: c["x"] * np.cos(c["w"] * c["t"]), ("w", "t", "*")),
-    ("xeh", lambda c: np.sin(c["e"] / c["h"]) + c["x"], ("e", "h", "/")),
+@pytest.mark.parametrize("names, law, combined", [
+    ("xab", lambda c: c["x"] * np.cos(c["a"] - c["b"]), {"a_minus_b": "a - b"}),
+    ("xwt", lambda c: c["x"] * np.cos(c["w"] * c["t"]), {"t_times_w": "t*w"}),
+    ("xeh", lambda c: np.sin(c["e"] / c["h"]) + c["x"], {"e_over_h": "e/h"}),
+    ("gwt", lambda c: np.exp(-c["g"] * c["t"]) * np.cos(c["w"] * c["t"]),
+     {"g_times_t": "g*t", "t_times_w": "t*w"}),
 ])
-def test_the_combination_a_law_depends_on_is_found_first(names, law, pair):
-    every = _draw(a=(0, 3), b=(0, 3), x=(1, 2), w=(1, 3), t=(1, 3), e=(1, 5), h=(1, 5))
+def test_the_combination_a_law_depends_on_is_found_first(names, law, combined):
+    every = _draw(a=(0, 3), b=(0, 3), x=(1, 2), w=(1, 3), t=(1, 3), e=(1, 5), h=(1, 5),
+                  g=(0.1, 1))
     columns = {name: every[name] for name in names}
-    y = law(columns)
-    found = symmetries(_dataset(columns, y))
-    assert found and (found[0].a, found[0].b, found[0].op) == pair, found[:3]
+    found = symmetries(_dataset(columns, law(columns)))
+    assert found, "no symmetry"
+    assert {k: str(v) for k, v in found[0].combined} == combined, found[:3]
 
 
 def test_a_law_without_a_symmetry_has_none():
@@ -41,22 +45,24 @@ def test_a_law_without_a_symmetry_has_none():
 def test_the_pair_is_replaced_by_its_combination_keeping_each_role():
     columns = _draw(x=(1, 3), omega=(1, 5), t=(1, 5), alpha=(1, 3))
     data = _dataset(columns, columns["x"])
-    smaller, hints, name = with_symmetry(data, {}, Symmetry("omega", "t", "*", 0.3))
-    assert smaller.inputs == ["x", name, "alpha"] and name == "omega_times_t"
-    assert np.allclose(smaller.columns[name], columns["omega"] * columns["t"])
+    omega, t = sympy.symbols("omega t")
+    symmetry = Symmetry(("omega", "t"), (("omega_times_t", omega * t),), 0.3)
+    smaller, hints = with_symmetry(data, {}, symmetry)
+    assert smaller.inputs == ["x", "omega_times_t", "alpha"]
+    assert np.allclose(smaller.columns["omega_times_t"], columns["omega"] * columns["t"])
     # A product is offered as an angle (ωt); x keeps the role it has among four inputs
     # (not an angle), alpha its name's.
-    assert hints[name].angle is True and hints[name].positive
+    assert hints["omega_times_t"].angle is True and hints["omega_times_t"].positive
     assert hints["x"].angle is False and hints["alpha"].angle is True
-    assert str(Symmetry("omega", "t", "*", 0.3).expr()) == "omega*t"
 
 
 def test_a_hint_is_kept():
     columns = _draw(a=(0, 3), b=(0, 3), x=(1, 2))
     data = _dataset(columns, columns["x"])
-    _, hints, name = with_symmetry(data, {"x": Variable("x", positive=True)},
-                                   Symmetry("a", "b", "-", 0.3))
-    assert hints["x"].positive and name == "a_minus_b" and hints[name].angle is True
+    a, b = sympy.symbols("a b")
+    _, hints = with_symmetry(data, {"x": Variable("x", positive=True)},
+                             Symmetry(("a", "b"), (("a_minus_b", a - b),), 0.3))
+    assert hints["x"].positive and hints["a_minus_b"].angle is True
 
 
 @pytest.mark.slow
@@ -68,4 +74,15 @@ def test_a_wave_in_a_product_of_inputs_is_found_without_units():
     model = discover({**columns, "y": y}, target="y", n_bootstrap=0)
     assert check(model.expression, "x1*(cos(omega*t) + alpha*cos(omega*t)**2)").symbolic, \
         model.expression
+    assert model.verdict.status == "law"
+
+
+@pytest.mark.slow
+def test_a_damped_oscillation_of_three_columns_is_found_without_units():
+    # exp(−γt)·cos(ωt): the scaling (γ, ω, t) → (γ/λ, ω/λ, λt) leaves it unchanged, so
+    # γt and ωt replace the three inputs, and the product of the factors is one term.
+    columns = _draw(n=500, gamma=(0.1, 1), omega=(1, 3), t=(0, 5))
+    y = np.exp(-columns["gamma"] * columns["t"]) * np.cos(columns["omega"] * columns["t"])
+    model = discover({**columns, "y": y}, target="y", n_bootstrap=0)
+    assert check(model.expression, "exp(-gamma*t)*cos(omega*t)").symbolic, model.expression
     assert model.verdict.status == "law"
