@@ -224,6 +224,8 @@ def _add_ode(sub: argparse._SubParsersAction) -> None:
                      help="how derivatives are estimated; naming one other than auto fits "
                           "estimated derivatives instead of the weak (integral) form")
     ode.add_argument("--constants", help="named constants to recognise, e.g. g=9.81")
+    ode.add_argument("--units", help="units of the time, states, controls and named constants "
+                     "(any unit pint reads), e.g. \"t=s,x=m,theta=rad\"")
     ode.add_argument("--no-refine", action="store_true",
                      help="keep the equation-error fit (no refit on the trajectories)")
     ode.add_argument("--bootstrap", type=int, default=200, metavar="N",
@@ -399,7 +401,8 @@ def _ode_report(system, errors: dict[str, float] | None = None) -> None:  # noqa
     print(f"Data:           {info.get('trajectories')} trajectories; {how}, {info.get('rows')} "
           "rows" + (", coefficients refitted on the trajectories" if info.get("refit") else ""))
     for state, model in system.equations.items():
-        print(f"d{state}/dt:")
+        rate = (model.info.get("units") or {}).get("target")
+        print(f"d{state}/dt:" + (f"  (in {rate})" if rate else ""))
         for term in model.terms:
             value = term.closed_form if term.closed_form is not None else f"{term.coefficient:.6g}"
             interval = ""
@@ -407,7 +410,9 @@ def _ode_report(system, errors: dict[str, float] | None = None) -> None:  # noqa
                 low, high = term.interval
                 centre, half = plus_minus((low + high) / 2, (high - low) / 2)
                 interval = f"   [{low:.6g}, {high:.6g}]  ({centre} ± {half})"
-            print(f"  {str(term.term):<32} {value!s:<14}{interval}")
+            unit = model.coefficient_unit(term.term) if rate else None
+            unit = f" {unit:<10}" if unit else ""
+            print(f"  {str(term.term):<32} {value!s:<14}{unit}{interval}")
         for i, line in enumerate(verdict_lines(model)):
             print(f"  {'Verdict:' if i == 0 else '':<10} {line}")
     if errors:
@@ -425,7 +430,8 @@ def _ode(args: argparse.Namespace) -> int:
                           order=args.order, derivative=args.derivative,
                           angles=comma_list(args.angles) or None,
                           refine=False if args.no_refine else None, constants=constants,
-                          n_bootstrap=args.bootstrap, random_state=args.seed)
+                          n_bootstrap=args.bootstrap, random_state=args.seed,
+                          units=args.units)
     return _finish_ode(system, data, args)
 
 

@@ -18,6 +18,7 @@ intervals come from a moving-block bootstrap of each trajectory's rows (Künsch
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,7 @@ from .runs import (
     with_velocities,
 )
 from .saturated import Saturated, saturated_equation
+from .units import equation_units, units_library, with_units
 from .weak import weak_equation, weak_table
 
 __all__ = ["discover_ode"]
@@ -55,7 +57,7 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
                  refine: bool | None = None,
                  constants: Mapping[str, float] | None = None, n_bootstrap: int = 200,
                  confidence: float = 0.95, random_state: int | None = 0,
-                 **options: Any) -> OdeModel:
+                 units: object = None, **options: Any) -> OdeModel:
     """Find ``d(state)/dt = f(states, controls)`` from sampled trajectories.
 
     Parameters
@@ -116,6 +118,13 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
         (0: no intervals).
     random_state
         Seed for the searches' splits and the bootstrap.
+    units
+        Units of the time, the states, the controls and named constants (a mapping
+        or ``"t=s,x=m,theta=rad"``; any unit pint reads): a state's rate then has
+        the state's unit per unit of time, terms that do not balance inside
+        (``sin(x)`` of a length) leave the library, states in ``rad`` are angles,
+        and each equation's ``info["units"]`` gives its coefficients' units (a
+        rate's coefficients are the system's parameters and may carry any unit).
     options
         Passed on to :func:`discovery.discover` for every equation
         (``max_terms``, ``selection``, ``device`` ...).
@@ -162,9 +171,17 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
     if unknown:
         raise DataError(f"angles names {', '.join(unknown)}, which are not states; the "
                         f"states are {', '.join(states)}.")
-    library = _library(basis, all_states, controls,
-                       [states, list(kinematics.values())] if kinematics else [], angles,
-                       one_signed(runs, [*states, *controls], angles))
+    per = {} if units is None else equation_units(
+        units, time=time, states=states, kinematics=kinematics, controls=controls,
+        constants=constants)
+    if per:
+        declared = next(iter(per.values()))
+        angles += [s for s in states if s not in angles and (u := declared.unit(s)) is not None
+                   and u.angle]
+    library = units_library(_library(basis, all_states, controls,
+                                     [states, list(kinematics.values())] if kinematics else [],
+                                     angles, one_signed(runs, [*states, *controls], angles)),
+                            per)
     if weak is None:
         weak = derivative == "auto"
     equations: dict[str, Model] = {}
@@ -217,6 +234,9 @@ def discover_ode(data: object, time: str = "t", states: Sequence[str] | None = N
                                    required=bool(refine), inner=inner)
         if refined is not None:
             system = refined
+    if per:
+        system = replace(system, equations={s: with_units(m, per[s])
+                                            for s, m in system.equations.items()})
     return system
 
 

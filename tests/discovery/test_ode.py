@@ -204,8 +204,13 @@ def test_a_control_input_enters_the_law() -> None:
 def test_the_cannon_with_drag_gives_g_and_k() -> None:
     data = cannon_drag_data(shots=3, random_state=1)
     system = discover_ode(data, time="t", states=["x", "y"], trajectory="shot", order=2,
-                          n_bootstrap=0)
+                          n_bootstrap=0, units={"t": "s", "x": "m", "y": "m"})
     assert system.kinematics == {"x": "vx", "y": "vy"}
+    # With units: the drag coefficient in 1/m, g in m/s², each acceleration in m/s².
+    vy = system.equations["vy"]
+    assert vy.info["units"]["target"] == "m/s^2"
+    assert {str(t.term): vy.coefficient_unit(t.term) for t in vy.terms} == {
+        "1": "m/s^2", "vy*sqrt(vx**2 + vy**2)": "1/m"}
     terms = {(state, str(t.term)): t for state, m in system.equations.items() for t in m.terms}
     assert set(terms) == {("vx", "vx*sqrt(vx**2 + vy**2)"), ("vy", "1"),
                           ("vy", "vy*sqrt(vx**2 + vy**2)")}
@@ -263,3 +268,50 @@ def test_the_library_has_norms_and_the_cli_writes_equations(tmp_path, capsys) ->
     equations = json.loads(out.read_text())["equations"]
     assert _terms(sympy.sympify(equations["y"])) == {"y", "x*y"}
     assert (tmp_path / "report" / "summary.md").exists()
+
+
+# --- units ------------------------------------------------------------------------
+
+def _decay(k: float = 0.7) -> pd.DataFrame:
+    t = np.linspace(0, 4, 200)
+    return pd.DataFrame({"t": t, "x": 3 * np.exp(-k * t)})
+
+
+def test_a_rate_has_the_state_unit_per_time_and_a_rate_constant_its_unit(tmp_path, capsys
+                                                                         ) -> None:  # noqa: ANN001
+    data = _decay()
+    data.to_csv(tmp_path / "decay.csv", index=False)
+    code = main(["ode", str(tmp_path / "decay.csv"), "--time", "t", "--states", "x",
+                 "--units", "t=s,x=m", "--bootstrap", "0", "--json", str(tmp_path / "s.json")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "dx/dt:  (in m/s)" in out and "1/s" in out, out
+    saved = json.loads((tmp_path / "s.json").read_text())["models"]["x"]["units"]
+    assert saved["target"] == "m/s" and saved["balanced"] is True
+    assert [t["coefficient_unit"] for t in saved["terms"]] == ["1/s"]
+
+
+def test_with_units_no_term_takes_the_sine_of_a_length() -> None:
+    from discovery.dynamics.units import equation_units, units_library
+
+    per = equation_units({"t": "s", "x": "m", "theta": "rad"}, time="t",
+                         states=["x", "theta"], kinematics={}, controls=[], constants=None)
+    library = units_library(ode_library(["x", "theta"], angles=["x", "theta"]), per)
+    assert "sin(theta)" in library.names and "theta*x" in library.names
+    assert not any("sin(x)" in n or "cos(x)" in n for n in library.names)
+    assert str(per["theta"].unit(per["theta"].target).dimension) == "1/s"
+
+
+@pytest.mark.parametrize("units, message", [
+    ("t=s,xx=m", "Did you mean 'x'"),
+    ("x=m", "need the time's unit"),
+    ("t=s,x=mx", "unit"),
+])
+def test_bad_units_for_a_system_are_one_line_and_exit_2(units, message, tmp_path, capsys
+                                                        ) -> None:  # noqa: ANN001
+    _decay().to_csv(tmp_path / "decay.csv", index=False)
+    code = main(["ode", str(tmp_path / "decay.csv"), "--time", "t", "--states", "x",
+                 "--units", units, "--bootstrap", "0"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
