@@ -268,7 +268,7 @@ def auto_library(
     and Keijzer benchmarks, Uy et al. 2011): sin and cos of the angles'
     squares and pairwise products, products of first harmonics of different
     arguments (``sin(x)*cos(y)``, ``sin(x**2)*cos(x)``), inverse squares
-    (``1/x**2``, ``y/x**2``, ``y**2/x**2`` where x is non-zero), logs of shifted
+    (``1/x**2``, ``y/x**2`` where x is non-zero), logs of shifted
     inputs (``log(x + 1)`` where x > -1, ``log(x**2 + 1)``) and powers with an
     input exponent (``x**y`` where x > 0).
 
@@ -331,10 +331,9 @@ def _small_law_terms(data: Mapping[str, np.ndarray], given: Sequence[Variable],
         finite = values[np.isfinite(values)]
         x = symbols[var.name]
         if finite.size and (finite != 0).all():
-            # Inverse squares (Rydberg's 1/n², Coulomb's 1/r²), alone and times an input,
-            # and squared ratios (the argument of a Gaussian, (x - μ)²/σ²).
-            terms += [sympy.Integer(1) / x**2] + [symbols[w.name]**k / x**2 for w in given
-                                                  if w.name != var.name for k in (1, 2)]
+            # Inverse squares (Rydberg's 1/n², Coulomb's 1/r²), alone and times an input.
+            terms += [sympy.Integer(1) / x**2] + [symbols[w.name] / x**2 for w in given
+                                                  if w.name != var.name]
         if finite.size and finite.min() > -1:
             terms.append(sympy.log(x + 1))
         terms.append(sympy.log(x**2 + 1))
