@@ -194,11 +194,13 @@ def with_symmetry(dataset: Dataset, hints: Mapping[str, Variable], symmetry: Sym
     return replace(dataset, columns={**columns, **new}, inputs=inputs), kept
 
 
-def _squared_ratios(dataset: Dataset, combined: list[str]) -> list[sympy.Expr]:
+def _squared_ratios(dataset: Dataset, hints: Mapping[str, Variable], combined: list[str]
+                    ) -> list[sympy.Expr]:
     """(z/x)² for each combined column z and each other input x that is never 0: a
     difference measured against a scale, the argument of a Gaussian ((θ − θ₁)/σ),
-    which the log of the target then fits as one term."""
-    symbols = dict(zip(dataset.inputs, as_symbols(dataset.inputs)))
+    which the log of the target then fits as one term. Over the hints' symbols, those
+    of the library (a positive input's symbol is positive)."""
+    symbols = {name: hints[name].symbol for name in dataset.inputs}
     return [(symbols[z] / symbols[x]) ** 2 for z in combined for x in dataset.inputs
             if x not in combined and np.all(dataset.columns[x] != 0)]
 
@@ -220,7 +222,7 @@ def symmetry_model(model: Model, dataset: Dataset, hints: Mapping[str, Variable]
         # With two combined columns, a law separable in them (exp(−γt)·cos(ωt)) is one
         # term: their products, as the dimensional route offers for its groups.
         extra = separable_terms(combined) if len(combined) > 1 else []
-        extra += _squared_ratios(smaller, list(combined))
+        extra += _squared_ratios(smaller, kept, list(combined))
         try:
             found = engine.search(smaller, kept, inner, extra, depth=depth - 1)
             law = restate(found.expression, symmetry.table(), dataset, engine.polish)
