@@ -70,15 +70,7 @@ def units_library(library: Library, units: Mapping[str, Units]) -> Library:
 def with_units(model: Model, units: Units) -> Model:
     """``model`` with ``info["units"]``: the declared units, the rate's, and each term's
     coefficient unit (a rate constant's 1/s)."""
-    terms = []
-    for term in model.terms:
-        try:
-            d = units.coefficient_dimension(term.term)
-        except Exception:  # an unbalanced term has no coefficient unit
-            d = None
-        terms.append({"term": str(term.term),
-                      "coefficient_unit": None if d is None else str(d),
-                      "coefficient_unit_latex": None if d is None else d.latex()})
+    terms = units.coefficient_units(t.term for t in model.terms)
     balanced = all(units.term_balances(t.term) for t in model.terms)
     rate = units.unit(units.target)
     summary = {"declared": {k: v.text for k, v in units.declared.items()

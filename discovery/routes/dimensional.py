@@ -33,7 +33,7 @@ from .library import Settings
 
 __all__ = [
     "DIFFERENCE_PAIRS", "Engine", "admitted", "differences_model", "dimensional_model",
-    "dimensional_terms", "like_pairs", "lower_bic", "restate", "separable_terms",
+    "dimensional_terms", "is_product", "like_pairs", "lower_bic", "restate", "separable_terms",
     "units_verdict", "with_difference",
 ]
 
@@ -159,10 +159,10 @@ def _angle(group: sympy.Expr, angles: set[str], few: bool) -> bool | None:
         return True
     if group.is_Symbol:
         return None
-    return True if few and _product(group) else False
+    return True if few and is_product(group) else False
 
 
-def _product(group: sympy.Expr) -> bool:
+def is_product(group: sympy.Expr) -> bool:
     """A product of two or more inputs with positive exponents (ωt, not v/c)."""
     factors = sympy.Mul.make_args(group)
     return len(factors) >= 2 and all(not (f.is_Pow and f.args[1].is_negative)
@@ -374,15 +374,7 @@ def _label(i: int, taken: set[str]) -> str:
 def units_verdict(model: Model, units: Units) -> Model:
     """``model`` with its units: the declared ones and each coefficient's; a formula
     that does not balance its units is never a ``law``."""
-    terms = []
-    for term in model.terms:
-        try:
-            d = units.coefficient_dimension(term.term)
-        except Exception:  # an unbalanced term has no coefficient unit
-            d = None
-        terms.append({"term": str(term.term),
-                      "coefficient_unit": None if d is None else str(d),
-                      "coefficient_unit_latex": None if d is None else d.latex()})
+    terms = units.coefficient_units(t.term for t in model.terms)
     balanced = units.balances(model.expression)
     summary = {"declared": units.to_dict(), "target": str(units.unit(units.target) or ""),
                "balanced": balanced, "terms": terms}

@@ -34,7 +34,7 @@ from ..errors import FitError
 from ..model import Model
 from ..symbolic.evaluate import evaluate_expression
 from .base import exact_enough
-from .dimensional import Engine, lower_bic, restate, separable_terms
+from .dimensional import Engine, is_product, lower_bic, restate, separable_terms
 from .library import Settings
 
 __all__ = ["Symmetry", "SYMMETRY_RATIO", "symmetries", "symmetry_model", "with_symmetry"]
@@ -91,7 +91,7 @@ def _named(expr: sympy.Expr, taken: set[str]) -> str:
     if expr.is_Add:
         first, second = (a, b) if expr == a - b else (b, a)
         name = f"{first}_minus_{second}"
-    elif any(f.is_Pow and f.args[1].is_negative for f in sympy.Mul.make_args(expr)):
+    elif not is_product(expr):
         top, bottom = (a, b) if expr == a / b else (b, a)
         name = f"{top}_over_{bottom}"
     else:
@@ -122,11 +122,6 @@ def _candidates(inputs: list[str]) -> list[tuple[tuple[str, ...], list[sympy.Exp
                 out.append((triple, [symbols[v] * h ** (-e[v] * e[hub])
                                      for v in triple if v != hub], (triple, signs)))
     return out
-
-
-def _products(combined: list[sympy.Expr]) -> int:
-    return sum(not any(f.is_Pow and f.args[1].is_negative for f in sympy.Mul.make_args(e))
-               for e in combined)
 
 
 def symmetries(dataset: Dataset, random_state: int = 0) -> list[Symmetry]:
@@ -160,7 +155,7 @@ def symmetries(dataset: Dataset, random_state: int = 0) -> list[Symmetry]:
             names.append(_named(e, taken | set(names)))
         # One statement of each scaling: by products where it can (γt and ωt, the
         # arguments of a decay and a wave, rather than γ/ω and ωt).
-        rank = (-_products(combined), ratio)
+        rank = (-sum(map(is_product, combined)), ratio)
         if scaling not in best or rank < best[scaling][0]:
             best[scaling] = (rank, Symmetry(replaced, tuple(zip(names, combined)), ratio))
     return sorted((s for _, s in best.values()), key=lambda s: s.ratio)
@@ -183,9 +178,7 @@ def with_symmetry(dataset: Dataset, hints: Mapping[str, Variable], symmetry: Sym
     for name, expr in symmetry.combined:
         z = evaluate_expression(expr, dataset.columns, dataset.n)
         new[name] = z
-        factors = sympy.Mul.make_args(expr)
-        angle = (not expr.is_Add and all(not (f.is_Pow and f.args[1].is_negative)
-                                          for f in factors)) or (
+        angle = is_product(expr) or (
             expr.is_Add and {s.name for s in expr.free_symbols} <= roles)  # type: ignore[attr-defined]
         kept[name] = Variable(name, positive=bool(np.all(z > 0)), angle=bool(angle))
     first = min(dataset.inputs.index(c) for c in symmetry.replaced)

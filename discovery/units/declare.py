@@ -229,6 +229,20 @@ class Units:
         target, d = self.target_dimension, self.dimension(term)
         return None if target is None or d is None else target - d
 
+    def coefficient_units(self, terms: Iterable[Any]) -> list[dict[str, str | None]]:
+        """Each term's coefficient unit as the output records it: ``term``,
+        ``coefficient_unit`` and its LaTeX (None where the term is unbalanced or a
+        unit it needs is unknown)."""
+        out: list[dict[str, str | None]] = []
+        for term in terms:
+            try:
+                d = self.coefficient_dimension(term)
+            except Exception:  # an unbalanced term has no coefficient unit
+                d = None
+            out.append({"term": str(term), "coefficient_unit": None if d is None else str(d),
+                        "coefficient_unit_latex": None if d is None else d.latex()})
+        return out
+
     def carried(self, dimension: Dimension) -> dict[str, Fraction] | None:
         """Powers of the named constants whose product has ``dimension`` (``{}`` for a
         dimensionless one), or None where the named constants cannot carry it."""
