@@ -12,6 +12,12 @@ Two suites, each with the **default** ``discover`` (no per-problem option):
 - ``noise``: 20 targets independent of the inputs (normal, uniform,
   exponential, with offsets; 1 to 3 inputs): the verdict should be ``none``.
 
+- ``shared``: 20 laws of two terms whose constants are in a simple ratio (1, −1,
+  2, 1/3, ...) or, in the ``distinct`` variant, 5 to 30% off it, at noise 0 and
+  0.01: the ``equal`` laws should be stated with one shared constant (the two
+  coefficients in the ratio to 1e-9), the ``distinct`` ones never (a false
+  merge: constants that differ by ≥ 5% printed as one).
+
 Run: ``discover benchmark honesty [--workers 2] [--problems 'noise|*'] [--out DIR]``.
 """
 
@@ -33,8 +39,8 @@ from basis_library import parse_expression
 
 from .feynman.runner import ResultsFile, run_resumable
 
-__all__ = ["LAWS", "NOISES", "constants_for", "generate_law", "generate_noise", "run_honesty",
-           "run_job", "summarise", "write_summary"]
+__all__ = ["LAWS", "NOISES", "SHARED_LAWS", "constants_for", "generate_law", "generate_noise",
+           "run_honesty", "run_job", "shared_constants_for", "summarise", "write_summary"]
 
 #: Law templates; c1, c2 are replaced by random four-digit constants.
 LAWS = (
@@ -44,6 +50,16 @@ LAWS = (
     "c1*sin(x) + c2*cos(y)", "c1*x**3",
 )
 NOISES = (0.0, 0.01)
+#: Two-term templates for the shared-constant suite: c2 is c1 times a simple
+#: ratio (``equal``) or 5 to 30% off it (``distinct``).
+SHARED_LAWS = (
+    "c1*x + c2*y", "c1*x**2 + c2*z", "c1*sin(x) + c2*cos(y)", "c1*x*y + c2*z",
+    "c1*x + c2*x**3", "c1*log(x) + c2*log(y)", "c1*x/y + c2*y/x", "c1*exp(-x) + c2*exp(-y)",
+    "c1*x**2 + c2*y**2", "c1*x*z + c2*y*z", "c1/x + c2/y", "c1*sqrt(x) + c2*sqrt(y)",
+    "c1*x*cos(y) + c2*z", "c1*x**2*y + c2*y", "c1*x + c2", "c1*x*y + c2*x*z",
+    "c1*sin(y) + c2*z", "c1*x**3 + c2*y**3", "c1*x*y*z + c2*x", "c1*cos(x) + c2*cos(y)",
+)
+_SHARED_RATIOS = (1, -1, 2, -2, 0.5, -0.5, 3, 1 / 3, -1 / 3, 1.5)
 N_NOISE_TARGETS = 20
 N_ROWS = 1000
 _LIMIT_S = 180.0
@@ -57,18 +73,34 @@ def constants_for(index: int) -> dict[str, float]:
             for name in ("c1", "c2")}
 
 
-def _truth(index: int) -> sympy.Expr:
-    values = constants_for(index)
-    expr = parse_expression(LAWS[index], {})
+def shared_constants_for(index: int, distinct: bool) -> tuple[dict[str, float], float]:
+    """Shared-suite law ``index``'s constants and the simple ratio c2/c1 is at (or off)."""
+    rng = np.random.default_rng(2000 + index)
+    c1 = float(rng.choice([-1, 1]) * rng.integers(1000, 10_000)
+               * 10.0 ** (int(rng.integers(-1, 2)) - 3))
+    ratio = float(_SHARED_RATIOS[index % len(_SHARED_RATIOS)])
+    off = float(rng.choice([-1, 1]) * rng.uniform(0.05, 0.30)) if distinct else 0.0
+    return {"c1": c1, "c2": c1 * ratio * (1 + off)}, ratio
+
+
+def _truth(index: int, suite: str = "constants") -> sympy.Expr:
+    if suite == "constants":
+        values, template = constants_for(index), LAWS[index]
+    else:
+        values, template = shared_constants_for(index, suite == "distinct")[0], \
+            SHARED_LAWS[index]
+    expr = parse_expression(template, {})
     return expr.xreplace({s: sympy.Float(values[s.name], 15) for s in expr.free_symbols
                           if s.name in values})
 
 
-def generate_law(index: int, noise: float, n: int = N_ROWS) -> pd.DataFrame:
-    """Law ``index`` on ``n`` rows, inputs x, y, z uniform on [1, 5], target ``f``."""
+def generate_law(index: int, noise: float, n: int = N_ROWS, suite: str = "constants"
+                 ) -> pd.DataFrame:
+    """Law ``index`` of ``suite`` (constants, equal, distinct) on ``n`` rows, inputs x, y,
+    z uniform on [1, 5], target ``f``."""
     rng = np.random.default_rng(index)
     columns = {name: rng.uniform(1, 5, n) for name in ("x", "y", "z")}
-    expr = _truth(index)
+    expr = _truth(index, suite)
     used = sorted(expr.free_symbols, key=lambda s: s.name)
     f = np.asarray(sympy.lambdify(used, expr, "numpy")(*[columns[s.name] for s in used]),
                    dtype=float) * np.ones(n)
@@ -117,6 +149,21 @@ def _false_claims(model: Any, truth: sympy.Expr) -> list[str]:
     return out
 
 
+def _merged(model: Any, truth: sympy.Expr, c1: float, ratio: float) -> bool:
+    """Whether the model states the law's two coefficients as one constant: both terms
+    found, the second's coefficient ``ratio`` times the first's (``c1``'s) to 1e-9."""
+    from basis_library import normalise_term
+
+    true = {normalise_term(part.as_coeff_Mul()[1]): float(part.as_coeff_Mul()[0])
+            for part in sympy.Add.make_args(sympy.expand(truth))}
+    found = {normalise_term(t.term): t.coefficient for t in model.terms}
+    if len(true) != 2 or not all(term in found for term in true):
+        return False
+    first, second = sorted(true, key=lambda term: true[term] != c1)
+    return found[first] != 0 and math.isclose(found[second] / found[first], ratio,
+                                              rel_tol=1e-9)
+
+
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """One law or noise target with the default ``discover``, in a worker process."""
     import warnings
@@ -128,8 +175,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
     index = job["index"]
-    data = generate_law(index, job["noise"]) if job["suite"] == "constants" \
-        else generate_noise(index)
+    data = generate_noise(index) if job["suite"] == "noise" \
+        else generate_law(index, job["noise"], suite=job["suite"])
     started = time.perf_counter()
     model = discover(data, target="f", random_state=index)
     seconds = time.perf_counter() - started
@@ -140,6 +187,13 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "strategy": model.metrics.get("strategy", "library"),
         "verdict": model.verdict.get("status"), "reasons": model.verdict.get("reasons"),
         "claims": sum(t.closed_form is not None for t in model.terms)}
+    if job["suite"] in ("equal", "distinct"):
+        truth = _truth(index, job["suite"])
+        values, ratio = shared_constants_for(index, job["suite"] == "distinct")
+        false = _false_claims(model, truth)
+        record.update(truth=str(truth), merged=_merged(model, truth, values["c1"], ratio),
+                      false_claims=false, n_false=len(false),
+                      symbolic=bool(check(model, truth).symbolic))
     if job["suite"] == "constants":
         truth = _truth(index)
         false = _false_claims(model, truth)
@@ -160,6 +214,9 @@ def run_honesty(*, workers: int, out: Path, progress: bool = True,
             for noise in NOISES for i in range(len(LAWS))]
     jobs += [{"suite": "noise", "index": i, "noise": math.nan, "key": f"noise|{i}"}
              for i in range(N_NOISE_TARGETS)]
+    jobs += [{"suite": suite, "index": i, "noise": noise, "key": f"{suite}|{i}|noise={noise:g}"}
+             for suite in ("equal", "distinct") for noise in NOISES
+             for i in range(len(SHARED_LAWS))]
     if pattern:
         globs = [g.strip() for g in pattern.split(",") if g.strip()]
         jobs = [j for j in jobs if any(fnmatch.fnmatch(str(j["key"]), g) for g in globs)]
@@ -181,7 +238,9 @@ def summarise(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
             "laws with one": int((ok["n_false"] > 0).sum()) if "n_false" in ok else 0,
             "claims": int(ok["claims"].sum()),
             "symbolic": int(ok["symbolic"].fillna(False).astype(bool).sum())
-            if suite == "constants" else "-",
+            if suite != "noise" else "-",
+            "one constant": int(ok["merged"].fillna(False).astype(bool).sum())
+            if suite in ("equal", "distinct") else "-",
             "law": int(verdicts.get("law", 0)),
             "approximation": int(verdicts.get("approximation", 0)),
             "none": int(verdicts.get("none", 0)),

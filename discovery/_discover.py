@@ -616,17 +616,15 @@ def _estimate_held_out(model: Model, split: RowSplit, settings: Settings,
         rows.update(estimate=0, reason=reason)
     else:
         k = len(terms)
-        closed, consistent, fixed = closed_forms(held.R[:, :k], held.R[:, k], held.fit, terms,
-                                                 settings.constants, n=split.held_out.n,
-                                                 units=settings.units)
-        coef = held.fit.coef.numpy()
-        raw, expression = expressions(coef, closed, terms, settings.simplify)
+        snapped = closed_forms(held.R[:, :k], held.R[:, k], held.fit, terms,
+                               settings.constants, n=split.held_out.n, units=settings.units)
+        raw, expression = expressions(held.fit.coef.numpy(), snapped, terms, settings.simplify)
         bounds, kind = held_out_intervals(held, confidence)
         refitted = [replace(term, coefficient=float(c), std_error=float(s), closed_form=f,
                             consistent_with=w, interval=(float(lo), float(hi)))
                     for term, c, s, f, w, lo, hi in zip(
-                        model.terms, coef, held.fit.std_error.numpy(), closed, consistent,
-                        bounds[0], bounds[1])]
+                        model.terms, snapped.coef, snapped.std_error, snapped.closed,
+                        snapped.consistent, bounds[0], bounds[1])]
         uncertainty = {
             **model.uncertainty, "level": confidence, "interval": f"{kind} (held-out rows)",
             "dof": held.dof, "noise_std": held_out_noise(held),
@@ -636,7 +634,8 @@ def _estimate_held_out(model: Model, split: RowSplit, settings: Settings,
             uncertainty["n_resamples"] = int(held.boot.shape[0])
         model = model.updated(
             raw_expression=raw, expression=expression, terms=refitted, uncertainty=uncertainty,
-            metrics={"constants_fixed": fixed, "mse_refit": held.fit.rss / split.held_out.n})
+            metrics={"constants_fixed": snapped.fixed,
+                     "mse_refit": held.fit.rss / split.held_out.n})
     return model.updated(metrics=split.held_out.metrics(model), info={"rows": rows},
                          timings={"held_out": time.perf_counter() - t})
 

@@ -39,7 +39,7 @@ from ..search.select import (
 )
 from ..search.sparse import candidate_supports, scale_columns
 from ..symbolic.simplify import simplify_expression
-from ..symbolic.snap import closed_forms
+from ..symbolic.snap import Snapped, closed_forms
 from ..uncertainty.assess import FitState
 from ..units import Units
 
@@ -134,15 +134,14 @@ def fit_library(dataset: Dataset, library: Library, settings: Settings, *,
     chosen = candidates[best]
     chosen_terms = [design.terms[i] for i in chosen.support]
     named = settings.constants
-    closed, consistent, fixed = closed_forms(X, y, chosen, chosen_terms, named,
-                                             units=settings.units)
-    raw, expression = expressions(chosen.coef, closed, chosen_terms, settings.simplify)
+    snapped = closed_forms(X, y, chosen, chosen_terms, named, units=settings.units)
+    raw, expression = expressions(chosen.coef, snapped, chosen_terms, settings.simplify)
     t4 = time.perf_counter()
 
     model_terms = [ModelTerm(term=t, coefficient=float(c), std_error=float(s), closed_form=f,
                              consistent_with=w)
-                   for t, c, s, f, w in zip(chosen_terms, chosen.coef, chosen.std_error, closed,
-                                            consistent)]
+                   for t, c, s, f, w in zip(chosen_terms, snapped.coef, snapped.std_error,
+                                            snapped.closed, snapped.consistent)]
     front = pareto_front(candidates)
     if best not in front:
         front = sorted([*front, best], key=lambda i: candidates[i].complexity)
@@ -160,7 +159,9 @@ def fit_library(dataset: Dataset, library: Library, settings: Settings, *,
                   method=method)
     metrics = {**training_metrics(model, dataset), "mse_refit": chosen.mse,
                "n_terms": chosen.n_terms, "library_size": len(library),
-               "constants_fixed": fixed, "selection": settings.selection,
+               "constants_fixed": snapped.fixed, "selection": settings.selection,
+               **({"shared_constants": snapped.sharing.to_dict(chosen_terms)}
+                  if snapped.sharing.tested else {}),
                "solver": settings.solver, "n_candidates": len(candidates),
                "exact_fit": bool(chosen.exact),
                "identifiability": identifiability(candidates, best, dataset.n,
@@ -175,11 +176,12 @@ def fit_library(dataset: Dataset, library: Library, settings: Settings, *,
     return model
 
 
-def expressions(coef, closed, terms, simplify: bool) -> tuple[sympy.Expr, sympy.Expr]:  # noqa: ANN001
-    """The fitted sum as found, and with its closed forms (simplified if asked)."""
+def expressions(coef, snapped: Snapped, terms, simplify: bool  # noqa: ANN001
+                ) -> tuple[sympy.Expr, sympy.Expr]:
+    """The fitted sum as found, and with its shared constants and closed forms
+    (:func:`closed_forms`; simplified if asked)."""
     raw = sympy.Add(*[sympy.Float(float(c), 15) * t for c, t in zip(coef, terms)])
-    expression = sympy.Add(*[(f if f is not None else sympy.Float(float(c), 15)) * t
-                             for c, f, t in zip(coef, closed, terms)])
+    expression = snapped.expression()
     if simplify:
         expression = simplify_expression(expression)
     return raw, expression

@@ -68,7 +68,7 @@ def rational_fit(dataset: Dataset, library: Library, design: Design,
     if sympy.Integer(1) not in terms:
         return None
     X = design.matrix
-    y = torch.as_tensor(dataset.y, dtype=X.dtype, device=X.device)
+    y = torch.tensor(dataset.y, dtype=X.dtype, device=X.device)
     others = [j for j, t in enumerate(terms) if t != 1]
     # Q's columns are centred, so Q = 1 + Σ qⱼ (fⱼ − mean fⱼ) has mean 1 and
     # cannot vanish on the data: with Q's constant fixed at 1 instead, Q's terms

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import sympy
@@ -30,10 +31,11 @@ from ..stats.criteria import exact_floor
 from ..stats.nls import NLSFit, Residual, fit_parameters, standard_errors
 from ..stats.noise import noise_variance
 from ..stats.tests import lr_allowance
-from ..units import Units
+from ..units import Unbalanced, Units
 from .constants import ALPHA, ClosedForm, consistent_with, recognise
+from .shared import Sharing, share
 
-__all__ = ["closed_forms", "snap_floats", "snap_parameters"]
+__all__ = ["Snapped", "closed_forms", "snap_floats", "snap_parameters"]
 
 
 def snap_parameters(residual: Residual, coef: np.ndarray, rss: float, se: np.ndarray,
@@ -136,59 +138,118 @@ def _nearest(value: float, std_error: float, named: Mapping[str, float], term: s
     return ClosedForm(form.expr * expr, form.value * scale, form.cost, form.chance)
 
 
-def closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa: ANN001, ANN202
-                 n: int | None = None, units: Units | None = None):
-    """Closed forms for the chosen coefficients, kept only while the fit stays within noise.
+@dataclass(frozen=True)
+class Snapped:
+    """A linear fit's coefficients as :func:`closed_forms` states them.
 
-    Each is claimed only where :func:`recognise` finds it honest (few chance
-    matches at this precision); together they are kept only while a
-    likelihood-ratio test does not reject them: the RSS with the snapped
-    values, the other coefficients refitted, may exceed the free fit's by at
-    most the 99% quantile of χ² with one degree of freedom per snapped value,
-    in units of the noise variance. The least certain are dropped first.
-    Also returns, for each coefficient without a claim, the simplest form it
-    is consistent with, and how many were kept. ``X`` may be any matrix with
-    the rows' least-squares geometry (a QR factor of them); ``n`` is then the
+    Per term: its closed form (or None), the simplest form it is consistent
+    with where none is claimed, its coefficient and standard error under the
+    shared constants kept (:func:`~discovery.symbolic.shared.share`). Per group
+    of terms sharing a constant: its form and value (:meth:`expression`).
+    """
+
+    closed: list[sympy.Expr | None]
+    consistent: list[sympy.Expr | None]
+    fixed: int
+    coef: np.ndarray
+    std_error: np.ndarray
+    sharing: Sharing
+    group_terms: list[sympy.Expr]
+    group_forms: list[sympy.Expr | None]
+
+    def expression(self) -> sympy.Expr:
+        """``Σ constant·(Σ factor·term)``: each shared constant stated once."""
+        return sympy.Add(*[(f if f is not None else sympy.Float(float(c), 15)) * t
+                           for f, c, t in zip(self.group_forms, self.sharing.coef,
+                                              self.group_terms)])
+
+
+def _unit_keys(units: Units, terms: list[sympy.Expr]) -> list[object]:
+    """Each coefficient's unit (None unknown): only coefficients of one unit may share a
+    constant; an unbalanced term's is its own."""
+    keys: list[object] = []
+    for i, term in enumerate(terms):
+        try:
+            keys.append(units.coefficient_dimension(term))
+        except Unbalanced:
+            keys.append(("unbalanced", i))
+    return keys
+
+
+def closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa: ANN001
+                 n: int | None = None, units: Units | None = None) -> Snapped:
+    """Shared constants, then closed forms for them, kept only while the fit stays within noise.
+
+    First the coefficients that are one constant (equal, opposite, in a simple
+    ratio) are grouped (:func:`~discovery.symbolic.shared.share`). Each group's
+    constant is claimed as a closed form only where :func:`recognise` finds it
+    honest (few chance matches at this precision); together with the groups
+    they are kept only while a likelihood-ratio test does not reject them: the
+    RSS with the snapped values, the other constants refitted, may exceed the
+    free fit's by at most the 99% quantile of χ² with one degree of freedom per
+    constraint and per snapped value, in units of the noise variance. The least
+    certain are dropped first. Also gives, for each constant without a claim,
+    the simplest form it is consistent with. ``X`` may be any matrix with the
+    rows' least-squares geometry (a QR factor of them); ``n`` is then the
     number of rows.
     """
-    # One catalogue scan a coefficient: the simplest form in its window, claimed
-    # where recognise's chance test passes, else only "consistent with".
-    nearest = [_nearest(float(c), float(s), named, term, units)
-               for c, s, term in zip(chosen.coef, chosen.std_error, terms)]
-    forms = [f if f is not None and f.chance <= ALPHA else None for f in nearest]
     n, k = X.shape[0] if n is None else n, len(terms)
-    sigma2 = noise_variance(chosen.rss, n - k)
     index = torch.as_tensor(list(chosen.support), device=X.device)
     A = X[:, index]
+    # Below the rounding floor (an exact fit) a snapped constant costs nothing measurable.
+    floor = exact_floor(y)
+    keys = _unit_keys(units, terms) if units is not None else None
+    sharing = share(A, y, np.asarray(chosen.coef), np.asarray(chosen.std_error), chosen.rss,
+                    n, floor, keys)
+    g = len(sharing.groups)
+    group_terms = [sharing.group_term(i, terms) for i in range(g)]
+    F = sharing.matrix(k)
+    G = A @ torch.as_tensor(F, dtype=A.dtype, device=A.device)
+    # One catalogue scan a constant: the simplest form in its window, claimed
+    # where recognise's chance test passes, else only "consistent with".
+    nearest = [_nearest(float(c), float(s), named, term, units)
+               for c, s, term in zip(sharing.coef, sharing.std_error, group_terms)]
+    forms = [f if f is not None and f.chance <= ALPHA else None for f in nearest]
+    sigma2 = noise_variance(chosen.rss, n - k)
+    constraints = k - g
 
     def rss_with(active: list[int]) -> float:
-        coef = torch.as_tensor(chosen.coef, dtype=X.dtype, device=X.device).clone()
+        coef = torch.as_tensor(sharing.coef, dtype=X.dtype, device=X.device).clone()
         for i in active:
             coef[i] = forms[i].value  # type: ignore[union-attr]
-        free = [i for i in range(k) if i not in active]
-        target = y - A[:, active] @ coef[active] if active else y
+        free = [i for i in range(g) if i not in active]
+        target = y - G[:, active] @ coef[active] if active else y
         if free:
-            sol = torch.linalg.lstsq(A[:, free].cpu(), target.cpu()[:, None]).solution[:, 0]
+            sol = torch.linalg.lstsq(G[:, free].cpu(), target.cpu()[:, None]).solution[:, 0]
             coef[free] = sol.to(X.device)
-        resid = y - A @ coef
+        resid = y - G @ coef
         return float(resid @ resid)
 
     active = [i for i, f in enumerate(forms) if f is not None]
-    # Below the rounding floor (an exact fit) a snapped constant costs nothing measurable.
-    floor = exact_floor(y)
-    tolerance = lambda m: (chosen.rss * 1e-9 + lr_allowance(m, sigma2)  # noqa: E731
+    tolerance = lambda m: (chosen.rss * 1e-9 + lr_allowance(constraints + m, sigma2)  # noqa: E731
                            + floor)
     # Drop the least certain recognitions until the joint RSS is within noise.
-    order = sorted(active, key=lambda i: abs(chosen.coef[i] - forms[i].value)  # type: ignore[union-attr]
-                   / max(float(chosen.std_error[i]), 1e-300))
+    order = sorted(active, key=lambda i: abs(sharing.coef[i] - forms[i].value)  # type: ignore[union-attr]
+                   / max(float(sharing.std_error[i]), 1e-300))
     while order and rss_with(order) - chosen.rss > tolerance(len(order)):
         order.pop()
     kept = set(order)
-    final = [f.expr if (f is not None and i in kept) else None for i, f in enumerate(forms)]
+    group_forms = [f.expr if (f is not None and i in kept) else None for i, f in enumerate(forms)]
     if not math.isfinite(sigma2):
-        final = [None] * k
-    consistent = [None if f is not None or c is None else c.expr for f, c in zip(final, nearest)]
-    return final, consistent, sum(f is not None for f in final)
+        group_forms = [None] * g
+    group_consistent = [None if f is not None or c is None else c.expr
+                        for f, c in zip(group_forms, nearest)]
+    closed: list[sympy.Expr | None] = [None] * k
+    consistent: list[sympy.Expr | None] = [None] * k
+    std_error = np.zeros(k)
+    for i, members in enumerate(sharing.groups):
+        form, near = group_forms[i], group_consistent[i]
+        for m, factor in members:
+            closed[m] = None if form is None else factor * form
+            consistent[m] = None if near is None else factor * near
+            std_error[m] = abs(factor) * float(sharing.std_error[i])
+    return Snapped(closed, consistent, sum(f is not None for f in closed), F @ sharing.coef,
+                   std_error, sharing, group_terms, group_forms)
 
 
 def snap_floats(term: sympy.Expr, rtol: float = 0.01) -> sympy.Expr:

@@ -171,7 +171,8 @@ def verdict(model: Any, dataset: Any, signal: dict[str, float] | None, *, exact:
     if exact:
         reasons = _stability(model, n, k, exact=True, max_terms=max_terms)
         return {"status": "approximation" if reasons else "law",
-                "reasons": reasons or [f"an exact fit with {k} term(s) on {n} rows"],
+                "reasons": reasons or [f"an exact fit with {k} term(s) on {n} rows",
+                                       *_shared(model)],
                 "evidence": evidence}
     if signal is not None:
         evidence.update(signal)
@@ -204,7 +205,18 @@ def verdict(model: Any, dataset: Any, signal: dict[str, float] | None, *, exact:
     return {"status": "law", "evidence": evidence, "reasons": [
         f"{k} term(s) explain the data down to the noise (residuals unstructured, "
         f"neighbour r = {r:.2f})" + ("" if not model.terms or model.terms[0].inclusion is None
-                                    else ", every term kept in most re-selections")]}
+                                    else ", every term kept in most re-selections"),
+        *_shared(model)]}
+
+
+def _shared(model: Any) -> list[str]:
+    """The constants the law states once (:mod:`discovery.symbolic.shared`), as a reason."""
+    shared = model.metrics.get("shared_constants") or {}
+    groups = list(shared.get("groups") or [])
+    if not groups:
+        return []
+    return [f"one constant multiplies {'; '.join(groups)} (the coefficients agree: "
+            f"likelihood-ratio p = {float(shared.get('p_value', 1.0)):.2g})"]
 
 
 def _stability(model: Any, n: int, k: int, *, exact: bool, max_terms: int) -> list[str]:
