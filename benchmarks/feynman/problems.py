@@ -26,6 +26,17 @@ __all__ = ["Problem", "Variable", "load_problems", "generate", "SETS", "unit_tab
 
 SETS = ("feynman", "bonus", "srsd-easy", "srsd-medium", "srsd-hard")
 _SI = {"c": 2.99792458e8, "alpha": 7.2973525693e-3}  # speed of light, fine structure
+#: The physical constants SRSD writes into its formulas as numbers, by the literal it
+#: writes, with the name AI Feynman's version of the law gives the constant (the
+#: electron mass, which AI Feynman does not name, is m_e): with units they are
+#: named constants, so that the law's coefficients can carry their units.
+_SRSD_LITERALS = {
+    "6.6743e-11": "G", "6.67430e-11": "G", "2.99792458e8": "c", "8.854e-12": "epsilon",
+    "1.380649e-23": "kb", "6.626e-34": "h", "1.054571817e-34": "hbar", "9.80665": "g",
+    "7.2973525693e-3": "alpha", "9.10938356e-31": "m_e",
+}
+#: Units of the named constants units.csv does not list.
+_EXTRA_UNITS = {"m_e": "kg"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,10 @@ class Problem:
     output: str
     formula: sympy.Expr
     variables: tuple[Variable, ...]
+    #: SRSD's physical constants, named (``{"G": 6.6743e-11}``): the numbers in its formula
+    constants: tuple[tuple[str, float], ...] = ()
+    #: The AI Feynman problem this one re-specifies (SRSD), for the output's unit
+    source: str = ""
 
     @property
     def inputs(self) -> list[str]:
@@ -102,9 +117,27 @@ def _srsd(level: str) -> list[Problem]:
         unknown = sorted(s.name for s in formula.free_symbols if s.name not in table)
         if unknown:
             raise DataError(f"{row['eq_name']}: unknown names {', '.join(unknown)}.")
+        text = str(row["formula"])
+        named = {name: float(literal) for literal, name in _SRSD_LITERALS.items()
+                 if literal in text and name not in table}
+        named.update({s.name: _SI[s.name] for s in stray})
         out.append(Problem(str(row["equation"]), f"srsd-{level}", "y", formula,
-                           tuple(variables)))
+                           tuple(variables), tuple(sorted(named.items())),
+                           _source(str(row["eq_name"]))))
     return out
+
+
+def _source(eq_name: str) -> str:
+    """The key of the AI Feynman problem an SRSD equation re-specifies
+    (``feynman-i.6.20a`` → ``feynman/I.6.2a``, ``feynman-bonus.3`` → ``bonus/test_3``)."""
+    tail = eq_name.split("-", 1)[1]
+    if tail.startswith("bonus."):
+        return f"bonus/test_{tail.split('.', 1)[1]}"
+    parts = tail.split(".")
+    parts[0] = parts[0].upper()
+    if parts[:2] == ["I", "6"]:  # SRSD writes I.6.20 for AI Feynman's I.6.2
+        parts[2] = parts[2].replace("20", "2", 1)
+    return "feynman/" + ".".join(parts)
 
 
 _UNIT_COLUMNS = (("m", "m"), ("s", "s"), ("kg", "kg"), ("T", "K"), ("V", "V"))
@@ -124,18 +157,26 @@ def unit_table() -> dict[str, str]:
 
 
 def units_of(problem: Problem, target: str) -> dict[str, str]:
-    """The units of ``problem``'s inputs and of its output (under the name ``target``).
+    """The units of ``problem``'s inputs, its named constants and its output (under the
+    name ``target``).
 
-    AI Feynman's sets only: SRSD writes physical constants into its formulas as
-    numbers, which units would have to name (see the issue of units).
+    An SRSD problem's output has the unit of the AI Feynman output it
+    re-specifies; its physical constants (:attr:`Problem.constants`) are named,
+    with their units, and must be passed as ``constants`` beside the units.
     """
-    if problem.set not in ("feynman", "bonus"):
-        raise DataError(f"Units are known for the feynman and bonus sets; got {problem.set}.")
-    table = unit_table()
-    missing = sorted(n for n in [*problem.inputs, problem.output] if n not in table)
+    table = {**unit_table(), **_EXTRA_UNITS}
+    output = problem.output
+    if problem.source:
+        origin = {p.key: p for p in load_problems(problem.source.split("/")[0])}.get(
+            problem.source)
+        if origin is None:
+            raise DataError(f"{problem.key}: no AI Feynman problem {problem.source}.")
+        output = origin.output
+    names = [*problem.inputs, *(name for name, _ in problem.constants)]
+    missing = sorted(n for n in [*names, output] if n not in table)
     if missing:
         raise DataError(f"{problem.key}: no unit for {', '.join(missing)} in units.csv.")
-    return {**{n: table[n] for n in problem.inputs}, target: table[problem.output]}
+    return {**{n: table[n] for n in names}, target: table[output]}
 
 
 def load_problems(set_name: str = "feynman", pattern: str | None = None) -> list[Problem]:

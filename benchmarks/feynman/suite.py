@@ -95,10 +95,12 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                } if method == "operon" else None
     # Recovery is measured here, not intervals: no bootstrap, so times compare
     # with the runs before intervals existed.
+    # With units, SRSD's physical constants are named (their units carried by them).
+    named = dict(problem.constants) if job.get("units") else {}
     model = discover(data, target="__y__", method=method, device="cpu",
                      random_state=job["seed"], time_limit=job["time_limit"],
                      polish=False if method != "sparse" else True, backend_options=options,
-                     n_bootstrap=0,
+                     n_bootstrap=0, constants=named or None,
                      units=units_of(problem, "__y__") if job.get("units") else None)
     seconds = time.perf_counter() - started
     prediction = model.predict(test_x)
@@ -106,7 +108,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     tss = float(np.sum((test_y - test_y.mean()) ** 2))
     r2 = 1.0 - float(np.sum(residual**2)) / tss if tss > 0 else float("nan")
     positive = [v.name for v in problem.variables if v.low > 0 and v.sign == "positive"]
-    result = check(model.expression, problem.formula, significant=3, positive=positive,
+    result = check(model.expression, problem.formula, constants=named, significant=3,
+                   positive=positive,
                    at={name: values[:8] for name, values in test_x.items()})
     return {"status": "ok", "symbolic": bool(result.symbolic), "exact": bool(result.exact),
             "r2": r2 if math.isfinite(r2) else None, "accurate": bool(r2 > 0.999),

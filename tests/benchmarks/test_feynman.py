@@ -137,3 +137,32 @@ def test_the_command_runs_on_a_dask_cluster_and_resumes(dask_cluster, tmp_path, 
     assert all(r["status"] == "ok" and r["symbolic"] for r in records), records
     assert main(argv) == 0
     assert len((out / "results.jsonl").read_text().splitlines()) == 2
+
+
+def test_every_ai_feynman_law_balances_the_units_table():
+    """units.csv against every variable of the 100 + 20 equations: each law balances."""
+    from benchmarks.feynman.problems import units_of
+    from discovery.units import Units
+
+    for set_name in ("feynman", "bonus"):
+        for problem in load_problems(set_name):
+            units = Units.bind(units_of(problem, "__y__"), inputs=problem.inputs,
+                               target="__y__")
+            assert units.balances(problem.formula) is True, problem.key
+
+
+def test_srsd_physical_constants_are_named_with_their_units():
+    from benchmarks.feynman.problems import units_of
+
+    hard = {p.name: p for p in load_problems("srsd-hard")}
+    gravity = hard["I.9.18"]
+    assert gravity.constants == (("G", 6.6743e-11),) and gravity.source == "feynman/I.9.18"
+    assert units_of(gravity, "y") == {**{n: units_of(gravity, "y")[n] for n in gravity.inputs},
+                                      "G": "m^3*s^-2*kg^-1", "y": "m*s^-2*kg"}
+    # SRSD's I.6.20b is AI Feynman's I.6.2b; its bonus laws are AI Feynman's test_k.
+    assert hard["I.6.20b"].source == "feynman/I.6.2b"
+    assert hard["Klein-Nishina"].source == "bonus/test_20"
+    assert dict(hard["Klein-Nishina"].constants).keys() == {"alpha", "c", "h", "m_e"}
+    for problem in hard.values():  # every hard law has its units, constants included
+        assert set(units_of(problem, "y")) == {*problem.inputs,
+                                               *dict(problem.constants), "y"}
