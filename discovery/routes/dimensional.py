@@ -350,7 +350,11 @@ def with_difference(dataset: Dataset, units: Units, a: str, b: str
 def restate(expr: sympy.Expr, table: Mapping[str, sympy.Expr], dataset: Dataset,
             polish: Callable[[sympy.Expr, Dataset], Model]) -> Model:
     """``expr`` with the symbols named in ``table`` replaced, refitted on ``dataset``."""
-    return polish(_numbers_out(_by_name(expr, table)), dataset)
+    law = _by_name(expr, table)
+    # One symbol a name: a nested search's symbols and the table's may differ in their
+    # assumptions (pi3 positive and pi3 real), and a compiled function takes each once.
+    law = _by_name(law, dict(zip(dataset.inputs, as_symbols(dataset.inputs))))
+    return polish(_numbers_out(law), dataset)
 
 
 def _numbers_out(expr: sympy.Expr) -> sympy.Expr:

@@ -86,3 +86,18 @@ def test_a_damped_oscillation_of_three_columns_is_found_without_units():
     model = discover({**columns, "y": y}, target="y", n_bootstrap=0)
     assert check(model.expression, "exp(-gamma*t)*cos(omega*t)").symbolic, model.expression
     assert model.verdict.status == "law"
+
+
+def test_a_restated_law_has_one_symbol_a_name():
+    """A nested search may name an input with other assumptions than the table's
+    (III.9.52 with units: two symbols pi3 reached the compiler)."""
+    from discovery.routes.dimensional import restate
+
+    a_real, a_positive, b = sympy.Symbol("a", real=True), sympy.Symbol("a", positive=True), \
+        sympy.Symbol("b")
+    data = Dataset(columns={"a": np.ones(4), "b": np.ones(4)}, inputs=["a", "b"],
+                   y=np.ones(4), target="y", n_dropped=0, source="test")
+    seen = []
+    restate(a_real * sympy.Symbol("u"), {"u": a_positive + b}, data,
+            lambda expr, _: seen.append(expr))
+    assert sorted(s.name for s in seen[0].free_symbols) == ["a", "b"]
