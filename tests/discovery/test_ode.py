@@ -315,3 +315,20 @@ def test_bad_units_for_a_system_are_one_line_and_exit_2(units, message, tmp_path
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err, err
+
+
+@pytest.mark.slow
+def test_a_constant_shared_by_two_terms_of_one_equation_is_stated_once() -> None:
+    """Lorenz's dx/dt = σ(y − x) at 1% noise: σ is one constant, not two decimals."""
+    def lorenz(_: float, s: list[float]) -> list[float]:
+        x, y, z = s
+        return [10 * (y - x), x * (28 - z) - y, x * y - 8 / 3 * z]
+
+    t = np.linspace(0, 10, 2001)
+    states = solve_ivp(lorenz, (0, 10), [-8, 8, 27], t_eval=t, rtol=1e-10, atol=1e-10).y.T
+    states = states + np.random.default_rng(0).normal(0, 0.01 * states.std(0), states.shape)
+    system = discover_ode({"t": t, "x": states[:, 0], "y": states[:, 1], "z": states[:, 2]},
+                          n_bootstrap=0)
+    coefficients = {str(term.term): term.coefficient for term in system.equations["x"].terms}
+    assert set(coefficients) == {"x", "y"}
+    assert coefficients["y"] == -coefficients["x"] == pytest.approx(10, rel=0.01)
