@@ -416,7 +416,7 @@ def _run(dataset: Dataset, split: RowSplit | None, settings: Settings,
                               timings={"replication": time.perf_counter() - t})
     bar.done("intervals")
     model = _discrete_inputs(model, dataset)
-    model = _judge(model, dataset, settings, design.matrix)
+    model = _judge(model, dataset, settings, design.matrix, design.terms)
     if settings.units is not None:
         model = units_verdict(model, settings.units)
     bar.done("verdict")
@@ -578,8 +578,11 @@ def _discrete_inputs(model: Model, dataset: Dataset) -> Model:
     return model.updated(metrics=metrics) if metrics else model
 
 
-def _judge(model: Model, dataset: Dataset, settings: Settings, design: torch.Tensor) -> Model:
-    """``model`` with its :attr:`Model.verdict`; ``design`` is the library evaluated on the rows."""
+def _judge(model: Model, dataset: Dataset, settings: Settings, design: torch.Tensor,
+           terms: Sequence[sympy.Expr] | None = None) -> Model:
+    """``model`` with its :attr:`Model.verdict`; ``design`` is the library evaluated on the
+    rows, ``terms`` its terms (where given, a model of other terms is refitted on the
+    halves of the held-out test in its own terms: :func:`route_refit`)."""
     t = time.perf_counter()
     exact = bool(model.metrics.get("exact_fit")) or exact_enough(model, dataset)
     signal = None
@@ -587,7 +590,7 @@ def _judge(model: Model, dataset: Dataset, settings: Settings, design: torch.Ten
         y = torch.tensor(dataset.y, dtype=design.dtype, device=design.device)
         signal = signal_test(design, y, max_terms=settings.max_terms,
                              random_state=settings.random_state,
-                             route=route_refit(model, dataset, settings))
+                             route=route_refit(model, dataset, settings, terms))
     found = verdict(model, dataset, signal, exact=exact, max_terms=settings.max_terms,
                     random_state=settings.random_state)
     return model.updated(verdict=found, timings={"verdict": time.perf_counter() - t})

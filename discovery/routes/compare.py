@@ -5,14 +5,21 @@ within 2 of BIC are noted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
 import sympy
 import torch
 
-from basis_library import Design, Library, LibraryError, as_symbols, compile_numpy
+from basis_library import (
+    Design,
+    Library,
+    LibraryError,
+    as_symbols,
+    compile_numpy,
+    normalise_term,
+)
 
 from .._data import Dataset
 from ..errors import FitError
@@ -103,16 +110,36 @@ def _simplest_close(best_bic: float, tried: list[tuple[float, Model]]) -> tuple[
     return score, model
 
 
-def route_refit(model: Model, dataset: Dataset, settings: Settings
+def route_refit(model: Model, dataset: Dataset, settings: Settings,
+                library: Sequence[sympy.Expr] | None = None
                 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray | None] | None:
     """For the verdict's held-out test: refit ``model``'s route on some rows, predict others.
 
-    Only for routes whose laws the library cannot approximate (families with
-    inner constants); None for the others, which the library search stands for.
+    Only for laws the library search cannot approximate: families with inner
+    constants (their search run again on the rows), and sums of terms that are
+    not among the ``library``'s (the symmetry and dimensional routes' terms in
+    combined inputs, ``sin²(2πE t/h)``: their coefficients refitted on the rows).
+    None for the others, which the library search stands for.
     """
+    symbols = as_symbols(dataset.inputs)
+    if RouteKind.of(model) is RouteKind.LIBRARY and library is not None and model.terms:
+        known = {normalise_term(t) for t in library}
+        own = [t.term for t in model.terms]
+        if all(normalise_term(t) in known for t in own):
+            return None
+        columns = np.atleast_2d(np.asarray(compile_numpy(symbols, own)(
+            *(dataset.columns[name] for name in dataset.inputs)), dtype=float))
+        matrix = np.broadcast_to(columns, (len(own), dataset.n)).T
+        if not np.all(np.isfinite(matrix)):
+            return None
+
+        def refit_terms(train: np.ndarray, test: np.ndarray) -> np.ndarray | None:
+            coef, *_ = np.linalg.lstsq(matrix[train], dataset.y[train], rcond=None)
+            return matrix[test] @ coef
+
+        return refit_terms
     if RouteKind.of(model) is not RouteKind.INNER:
         return None
-    symbols = as_symbols(dataset.inputs)
 
     def refit(train: np.ndarray, test: np.ndarray) -> np.ndarray | None:
         fitted = inner_fit(rows_of(dataset, train), dict(settings.constants))

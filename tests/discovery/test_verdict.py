@@ -146,3 +146,27 @@ def test_terms_that_a_half_of_the_rows_would_not_choose_make_an_approximation():
     (reason,) = [r for r in _stability(model, 40, 1, exact=False, max_terms=12)
                  if "half" in r]
     assert "x**2 + x" in reason
+
+
+def test_a_law_in_terms_the_library_lacks_is_refitted_in_its_own_terms_for_the_signal_test():
+    """The symmetry route's sin(a·b) is out of the library's reach: the held-out test
+    refits its coefficient on one half and predicts the other (III.8.54 was `none`)."""
+    from discovery import Model, ModelTerm
+    from discovery.routes.compare import route_refit
+    from discovery.routes.library import Settings
+
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0, 3, 400), rng.uniform(0, 3, 400)
+    y = 2 * np.sin(a * b) + rng.normal(0, 0.01, 400)
+    dataset = prepare(pd.DataFrame({"a": a, "b": b, "y": y}), target="y")
+    sa, sb = sympy.symbols("a b")
+    model = Model(expression=2 * sympy.sin(sa * sb), raw_expression=2 * sympy.sin(sa * sb),
+                  inputs=["a", "b"], target="y",
+                  terms=[ModelTerm(term=sympy.sin(sa * sb), coefficient=2.0, std_error=0.0)])
+    settings = Settings(solver="auto", selection="bic", max_terms=12, cv_folds=5,
+                        constants={}, simplify=True, device="cpu", random_state=0)
+    assert route_refit(model, dataset, settings, [sympy.sin(sa * sb), sa]) is None
+    refit = route_refit(model, dataset, settings, [sa, sb, sa * sb])
+    rows = np.arange(400)
+    predicted = refit(rows[:200], rows[200:])
+    np.testing.assert_allclose(predicted, 2 * np.sin(a * b)[200:], atol=0.01)
