@@ -123,7 +123,7 @@ def route_refit(model: Model, dataset: Dataset, settings: Settings,
     """
     symbols = as_symbols(dataset.inputs)
     if RouteKind.of(model) is RouteKind.LIBRARY and library is not None and model.terms:
-        known = {normalise_term(t) for t in library}
+        known = set(library)  # a library's terms are normalised when it is made
         own = [t.term for t in model.terms]
         if all(normalise_term(t) in known for t in own):
             return None

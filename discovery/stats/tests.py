@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from scipy import stats
 
-__all__ = ["LEVEL", "lr_allowance"]
+__all__ = ["LEVEL", "lr_allowance", "lr_tolerance"]
 
 #: The level of the test: a true claim is refused once in a hundred.
 LEVEL = 0.99
@@ -27,3 +27,18 @@ def lr_allowance(df: int, sigma2: float, level: float = LEVEL) -> float:
     (6.635, 4.605)
     """
     return float(stats.chi2.ppf(level, df)) * sigma2
+
+
+def lr_tolerance(df: int, sigma2: float, rss: float, floor: float) -> float:
+    """The rise of a linear fit's RSS (``rss``, free) that ``df`` held values or
+    constraints may cost: :func:`lr_allowance`, plus the exact fit's rounding ``floor``
+    and 1e-9 of the RSS (a refit's own rounding). The one test of
+    :func:`~discovery.symbolic.snap.closed_forms` and
+    :func:`~discovery.symbolic.shared.share`.
+
+    Examples
+    --------
+    >>> round(lr_tolerance(1, 1.0, 0.0, 0.0), 3)
+    6.635
+    """
+    return rss * 1e-9 + lr_allowance(df, sigma2) + floor

@@ -35,7 +35,8 @@ import sympy
 import torch
 from scipy import stats
 
-from ..stats.tests import lr_allowance
+from ..stats.noise import noise_variance
+from ..stats.tests import lr_tolerance
 
 __all__ = ["RATIOS", "Constraint", "Sharing", "share"]
 
@@ -89,14 +90,7 @@ class Sharing:
 
     def matrix(self, k: int) -> np.ndarray:
         """The k × groups matrix F with the per-term coefficients ``F @ coef``."""
-        F = np.zeros((k, len(self.groups)))
-        for g, members in enumerate(self.groups):
-            for i, factor in members:
-                F[i, g] = factor
-        return F
-
-    def term_values(self, k: int, group_values: Sequence[float] | np.ndarray) -> np.ndarray:
-        return self.matrix(k) @ np.asarray(group_values, dtype=float)
+        return _matrix(self.groups, k)
 
     def group_term(self, g: int, terms: Sequence[sympy.Expr]) -> sympy.Expr:
         """``Σ factor·term`` of group ``g``: the expression its constant multiplies."""
@@ -109,9 +103,36 @@ class Sharing:
                 "p_value": self.p_value}
 
 
-def _ungrouped(coef: np.ndarray, std_error: np.ndarray, rss: float) -> Sharing:
+Groups = tuple[tuple[tuple[int, int], ...], ...]
+
+
+def _matrix(groups: Groups, k: int) -> np.ndarray:
+    F = np.zeros((k, len(groups)))
+    for g, members in enumerate(groups):
+        for i, factor in members:
+            F[i, g] = factor
+    return F
+
+
+def _grouped(root: list[int], factor: list[Fraction]) -> Groups:
+    """The groups of terms with one root, each with integer factors that have no common
+    divisor, the first positive (``factor[i]`` is term i's relative to its root's)."""
+    groups = []
+    for key in sorted(set(root)):
+        members = [m for m in range(len(root)) if root[m] == key]
+        fractions = [factor[m] for m in members]
+        lcm = reduce(lambda a, b: a * b // math.gcd(a, b), (f.denominator for f in fractions))
+        integers = [int(f * lcm) for f in fractions]
+        divisor = reduce(math.gcd, (abs(v) for v in integers))
+        sign = 1 if integers[0] > 0 else -1
+        groups.append(tuple((m, sign * v // divisor) for m, v in zip(members, integers)))
+    return tuple(groups)
+
+
+def _ungrouped(coef: np.ndarray, std_error: np.ndarray, rss: float,
+               tested: tuple[Constraint, ...] = ()) -> Sharing:
     return Sharing(tuple(((i, 1),) for i in range(len(coef))), np.asarray(coef, float),
-                   np.asarray(std_error, float), rss)
+                   np.asarray(std_error, float), rss, tested)
 
 
 def share(A: torch.Tensor, y: torch.Tensor, coef: np.ndarray, std_error: np.ndarray,
@@ -129,9 +150,9 @@ def share(A: torch.Tensor, y: torch.Tensor, coef: np.ndarray, std_error: np.ndar
     k = len(coef)
     coef = np.asarray(coef, dtype=float)
     std_error = np.asarray(std_error, dtype=float)
-    sigma2 = rss / (n - k) if n > k else math.inf
-    if k < 2 or not math.isfinite(sigma2) or not np.all(np.isfinite(coef)):
+    if k < 2 or n <= k or not math.isfinite(rss) or not np.all(np.isfinite(coef)):
         return _ungrouped(coef, std_error, rss)
+    sigma2 = noise_variance(rss, n - k)
     A64 = A.detach().to(torch.float64).cpu().numpy()
     y64 = y.detach().to(torch.float64).cpu().numpy()
     gram = A64.T @ A64
@@ -159,22 +180,18 @@ def share(A: torch.Tensor, y: torch.Tensor, coef: np.ndarray, std_error: np.ndar
         return _ungrouped(coef, std_error, rss)
     pairs.sort(key=lambda p: (p[0], p[1]))
 
+    def fit(groups: Groups) -> tuple[float, np.ndarray, np.ndarray]:
+        """The RSS, the groups' constants and their columns, refitted."""
+        G = A64 @ _matrix(groups, k)
+        solution, *_ = np.linalg.lstsq(G, y64, rcond=None)
+        residual = y64 - G @ solution
+        return float(residual @ residual), solution, G
+
     # Each term's group root and its factor relative to the root's coefficient.
     root = list(range(k))
     factor = [Fraction(1)] * k
-
-    def refit(roots: list[int], factors: list[Fraction]) -> tuple[float, np.ndarray]:
-        keys = sorted(set(roots))
-        F = np.zeros((k, len(keys)))
-        for i in range(k):
-            F[i, keys.index(roots[i])] = float(factors[i])
-        G = A64 @ F
-        solution, *_ = np.linalg.lstsq(G, y64, rcond=None)
-        residual = y64 - G @ solution
-        return float(residual @ residual), solution
-
     tested = []
-    kept_rss = rss
+    kept: tuple[Groups, float, np.ndarray, np.ndarray] | None = None
     for _, z, i, j, ratio in pairs:
         ri, rj = root[i], root[j]
         if ri == rj:  # already implied, or against those kept
@@ -184,35 +201,21 @@ def share(A: torch.Tensor, y: torch.Tensor, coef: np.ndarray, std_error: np.ndar
         scale = ratio * factor[j] / factor[i]
         trial_root = [rj if r == ri else r for r in root]
         trial_factor = [f * scale if root[m] == ri else f for m, f in enumerate(factor)]
-        trial_rss, _ = refit(trial_root, trial_factor)
-        df = k - len(set(trial_root))
-        holds = trial_rss - rss <= rss * 1e-9 + lr_allowance(df, sigma2) + floor
+        groups = _grouped(trial_root, trial_factor)
+        trial_rss, solution, G = fit(groups)
+        holds = trial_rss - rss <= lr_tolerance(k - len(groups), sigma2, rss, floor)
         tested.append(Constraint(i, j, ratio, z, holds))
         if holds:
-            root, factor, kept_rss = trial_root, trial_factor, trial_rss
-    if len(set(root)) == k:
-        return Sharing(_ungrouped(coef, std_error, rss).groups, coef, std_error, rss,
-                       tuple(tested))
+            root, factor, kept = trial_root, trial_factor, (groups, trial_rss, solution, G)
+    if kept is None:
+        return _ungrouped(coef, std_error, rss, tuple(tested))
 
-    groups = []
-    for key in sorted(set(root)):
-        members = [m for m in range(k) if root[m] == key]
-        fractions = [factor[m] for m in members]
-        # Integer factors with no common divisor, the first positive.
-        lcm = reduce(lambda a, b: a * b // math.gcd(a, b), (f.denominator for f in fractions))
-        integers = [int(f * lcm) for f in fractions]
-        divisor = reduce(math.gcd, (abs(v) for v in integers))
-        sign = 1 if integers[0] > 0 else -1
-        groups.append(tuple((m, sign * v // divisor) for m, v in zip(members, integers)))
-    sharing = Sharing(tuple(groups), np.zeros(len(groups)), np.zeros(len(groups)), kept_rss)
-    F = sharing.matrix(k)
-    G = A64 @ F
-    solution, *_ = np.linalg.lstsq(G, y64, rcond=None)
-    df = k - len(groups)
-    sigma2_kept = kept_rss / (n - len(groups)) if n > len(groups) else math.inf
+    groups, kept_rss, solution, G = kept
+    sigma2_kept = noise_variance(kept_rss, n - len(groups))
     try:
         se = np.sqrt(np.clip(np.diag(np.linalg.inv(G.T @ G)) * sigma2_kept, 0, None))
     except np.linalg.LinAlgError:
         se = np.full(len(groups), math.nan)
-    p_value = float(stats.chi2.sf(max(kept_rss - rss, 0.0) / sigma2, df)) if sigma2 > 0 else 1.0
+    p_value = float(stats.chi2.sf(max(kept_rss - rss, 0.0) / sigma2, k - len(groups))) \
+        if sigma2 > 0 else 1.0
     return Sharing(tuple(groups), solution, se, kept_rss, tuple(tested), p_value)

@@ -30,7 +30,7 @@ from basis_library import normalise_term
 from ..stats.criteria import exact_floor
 from ..stats.nls import NLSFit, Residual, fit_parameters, standard_errors
 from ..stats.noise import noise_variance
-from ..stats.tests import lr_allowance
+from ..stats.tests import lr_allowance, lr_tolerance
 from ..units import Unbalanced, Units
 from .constants import ALPHA, ClosedForm, consistent_with, recognise
 from .shared import Sharing, share
@@ -226,12 +226,11 @@ def closed_forms(X: torch.Tensor, y: torch.Tensor, chosen, terms, named,  # noqa
         return float(resid @ resid)
 
     active = [i for i, f in enumerate(forms) if f is not None]
-    tolerance = lambda m: (chosen.rss * 1e-9 + lr_allowance(constraints + m, sigma2)  # noqa: E731
-                           + floor)
     # Drop the least certain recognitions until the joint RSS is within noise.
     order = sorted(active, key=lambda i: abs(sharing.coef[i] - forms[i].value)  # type: ignore[union-attr]
                    / max(float(sharing.std_error[i]), 1e-300))
-    while order and rss_with(order) - chosen.rss > tolerance(len(order)):
+    while order and rss_with(order) - chosen.rss > lr_tolerance(constraints + len(order),
+                                                                sigma2, chosen.rss, floor):
         order.pop()
     kept = set(order)
     group_forms = [f.expr if (f is not None and i in kept) else None for i, f in enumerate(forms)]
