@@ -22,7 +22,8 @@ import sympy
 from basis_library import parse_expression
 from discovery import DataError
 
-__all__ = ["Problem", "Variable", "load_problems", "generate", "SETS", "unit_table", "units_of"]
+__all__ = ["Problem", "Variable", "load_problems", "generate", "SETS", "problems_by_key",
+           "unit_table", "units_of"]
 
 SETS = ("feynman", "bonus", "srsd-easy", "srsd-medium", "srsd-hard")
 _SI = {"c": 2.99792458e8, "alpha": 7.2973525693e-3}  # speed of light, fine structure
@@ -167,8 +168,7 @@ def units_of(problem: Problem, target: str) -> dict[str, str]:
     table = {**unit_table(), **_EXTRA_UNITS}
     output = problem.output
     if problem.source:
-        origin = {p.key: p for p in load_problems(problem.source.split("/")[0])}.get(
-            problem.source)
+        origin = problems_by_key(problem.source.split("/")[0]).get(problem.source)
         if origin is None:
             raise DataError(f"{problem.key}: no AI Feynman problem {problem.source}.")
         output = origin.output
@@ -177,6 +177,12 @@ def units_of(problem: Problem, target: str) -> dict[str, str]:
     if missing:
         raise DataError(f"{problem.key}: no unit for {', '.join(missing)} in units.csv.")
     return {**{n: table[n] for n in names}, target: table[output]}
+
+
+@functools.lru_cache(maxsize=8)
+def problems_by_key(set_name: str) -> dict[str, Problem]:
+    """The problems of one set by :attr:`Problem.key`, read once a process."""
+    return {p.key: p for p in load_problems(set_name)}
 
 
 def load_problems(set_name: str = "feynman", pattern: str | None = None) -> list[Problem]:

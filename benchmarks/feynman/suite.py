@@ -11,7 +11,6 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import pandas as pd
 
 from basis_library import term_complexity
 
-from .problems import Problem, generate, load_problems, units_of
+from .problems import Problem, generate, problems_by_key, units_of
 from .runner import ResultsFile, run_resumable
 
 __all__ = ["PUBLISHED", "make_jobs", "run_job", "run_suite", "summarise"]
@@ -63,11 +62,6 @@ def make_jobs(problems: Sequence[Problem], noises: Sequence[float], methods: Seq
     return jobs
 
 
-@lru_cache(maxsize=8)
-def _problems(set_name: str) -> dict[str, Problem]:
-    return {p.key: p for p in load_problems(set_name)}
-
-
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """One problem × noise × method × seed, in a worker process."""
     import warnings
@@ -80,7 +74,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     # One thread a worker: the workers already share the cores, and OpenMP
     # threads spinning against each other slow small problems many times over.
     torch.set_num_threads(1)
-    problem = _problems(job["set"])[job["problem"]]
+    problem = problems_by_key(job["set"])[job["problem"]]
     train_x, train_y = generate(problem, job["n_train"], noise=job["noise"],
                                 random_state=job["seed"])
     test_x, test_y = generate(problem, 1000, noise=job["noise"],
