@@ -37,7 +37,8 @@ from .base import exact_enough
 from .dimensional import Engine, is_product, lower_bic, restate, separable_terms
 from .library import Settings
 
-__all__ = ["Symmetry", "SYMMETRY_RATIO", "symmetries", "symmetry_model", "with_symmetry"]
+__all__ = ["FACTOR_POWERS", "Symmetry", "SYMMETRY_RATIO", "power_factors", "symmetries",
+           "symmetry_model", "with_symmetry"]
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +60,16 @@ TRIPLES_UP_TO = 5
 
 
 class Symmetry(NamedTuple):
-    """``y`` depends on the inputs ``replaced`` only through the ``combined`` columns
-    (name, expression in the inputs); ``ratio`` is the test's cross-validated error
-    with them over that with the inputs themselves."""
+    """``y/prefactor`` depends on the inputs ``replaced`` only through the ``combined``
+    columns (name, expression in the inputs); ``ratio`` is the test's cross-validated
+    error with them over that with the inputs themselves."""
 
     replaced: tuple[str, ...]
     combined: tuple[tuple[str, sympy.Expr], ...]
     ratio: float
+    #: A power of one input that y is proportional to (the input is then ``replaced``
+    #: and nothing ``combined``); 1 for a combination of inputs.
+    prefactor: sympy.Expr = sympy.Integer(1)
 
     def table(self) -> dict[str, sympy.Expr]:
         return dict(self.combined)
@@ -124,18 +128,24 @@ def _candidates(inputs: list[str]) -> list[tuple[tuple[str, ...], list[sympy.Exp
     return out
 
 
+def _test_rows(dataset: Dataset, random_state: int
+               ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The test's rows (a random :data:`TEST_ROWS` of larger data): the inputs' values,
+    the target's and each row's fold."""
+    rng = np.random.default_rng(random_state)
+    rows = (rng.choice(dataset.n, TEST_ROWS, replace=False) if dataset.n > TEST_ROWS
+            else np.arange(dataset.n))
+    folds = rng.permutation(rows.size) % _FOLDS
+    return {c: dataset.columns[c][rows] for c in dataset.inputs}, dataset.y[rows], folds
+
+
 def symmetries(dataset: Dataset, random_state: int = 0) -> list[Symmetry]:
     """The reductions of :func:`_candidates` through which the target seems to depend on
     the inputs, best first; empty below two inputs."""
     inputs = dataset.inputs
     if len(inputs) < 2 or dataset.n < 10 * _FOLDS:
         return []
-    rng = np.random.default_rng(random_state)
-    rows = (rng.choice(dataset.n, TEST_ROWS, replace=False) if dataset.n > TEST_ROWS
-            else np.arange(dataset.n))
-    values = {c: dataset.columns[c][rows] for c in inputs}
-    y = dataset.y[rows]
-    folds = rng.permutation(rows.size) % _FOLDS
+    values, y, folds = _test_rows(dataset, random_state)
     base = _cv_error(np.column_stack(list(values.values())), y, folds)
     if not np.isfinite(base) or base <= 0:
         return []
@@ -143,7 +153,7 @@ def symmetries(dataset: Dataset, random_state: int = 0) -> list[Symmetry]:
     taken = set(dataset.columns)
     for replaced, combined, scaling in _candidates(inputs):
         with np.errstate(all="ignore"):
-            columns = [evaluate_expression(e, values, rows.size) for e in combined]
+            columns = [evaluate_expression(e, values, y.size) for e in combined]
         if not all(np.all(np.isfinite(c)) for c in columns):
             continue
         rest = [values[c] for c in inputs if c not in replaced]
@@ -161,6 +171,48 @@ def symmetries(dataset: Dataset, random_state: int = 0) -> list[Symmetry]:
     return sorted((s for _, s in best.values()), key=lambda s: s.ratio)
 
 
+#: Powers of one input tested as the target's prefactor.
+FACTOR_POWERS = tuple(map(sympy.nsimplify, (1, -1, 2, -2, 0.5, -0.5)))
+
+
+def power_factors(dataset: Dataset, random_state: int = 0) -> list[Symmetry]:
+    """Inputs x that the target is proportional to a power of, y = xᵃ·F(other inputs),
+    best first; empty below two inputs.
+
+    AI Feynman's multiplicative separability (Udrescu & Tegmark 2020), for the
+    case a units' analysis settles when units are declared (y/I₀ is a function
+    of n and θ alone in I₀ sin²(nθ/2)/sin²(θ/2)): y/xᵃ, for each power a of
+    :data:`FACTOR_POWERS`, is predicted by the nearest-neighbour test from the
+    other inputs and from all of them; where it does not depend on x, the first
+    has one dimension fewer and predicts better. For each x, the power of lowest
+    ratio within :data:`SYMMETRY_RATIO`.
+    """
+    inputs = dataset.inputs
+    if len(inputs) < 2 or dataset.n < 10 * _FOLDS:
+        return []
+    values, y, folds = _test_rows(dataset, random_state)
+    symbols = dict(zip(inputs, as_symbols(inputs)))
+    found = []
+    for name in inputs:
+        x = values[name]
+        if not (np.all(x > 0) or np.all(x < 0)):
+            continue
+        rest = np.column_stack([values[c] for c in inputs if c != name])
+        everything = np.column_stack(list(values.values()))
+        scored = []
+        for power in FACTOR_POWERS:
+            if not (power.is_integer or np.all(x > 0)):  # type: ignore[union-attr]
+                continue
+            with np.errstate(all="ignore"):
+                z = y / np.abs(x) ** float(power)
+            base = _cv_error(everything, z, folds)
+            if np.all(np.isfinite(z)) and np.isfinite(base) and base > 0:
+                scored.append((_cv_error(rest, z, folds) / base, power))
+        if scored and (best := min(scored, key=lambda s: s[0]))[0] <= SYMMETRY_RATIO:
+            found.append(Symmetry((name,), (), best[0], symbols[name] ** best[1]))
+    return sorted(found, key=lambda s: s.ratio)
+
+
 def with_symmetry(dataset: Dataset, hints: Mapping[str, Variable], symmetry: Symmetry
                   ) -> tuple[Dataset, dict[str, Variable]]:
     """``dataset`` with the inputs ``replaced`` by the ``combined`` columns (where the
@@ -174,6 +226,15 @@ def with_symmetry(dataset: Dataset, hints: Mapping[str, Variable], symmetry: Sym
     kept = {v.name: replace(v, angle=v.name in roles) for v in given
             if v.name not in symmetry.replaced}
     columns = {c: dataset.columns[c] for c in dataset.inputs if c not in symmetry.replaced}
+    y = dataset.y
+    if symmetry.prefactor != 1:
+        # y/P carries y's noise divided by P: F is sought on the half of the rows
+        # where |P| is largest, as the dimensional route does; the law is refitted on
+        # every row once restated.
+        P = evaluate_expression(symmetry.prefactor, dataset.columns, dataset.n)
+        keep = np.abs(P) >= np.median(np.abs(P))
+        columns = {c: v[keep] for c, v in columns.items()}
+        y = (y / P)[keep]
     new: dict[str, np.ndarray] = {}
     for name, expr in symmetry.combined:
         z = evaluate_expression(expr, dataset.columns, dataset.n)
@@ -184,7 +245,7 @@ def with_symmetry(dataset: Dataset, hints: Mapping[str, Variable], symmetry: Sym
     first = min(dataset.inputs.index(c) for c in symmetry.replaced)
     order = [c for c in dataset.inputs if c not in symmetry.replaced]
     inputs = order[:first] + list(new) + order[first:]
-    return replace(dataset, columns={**columns, **new}, inputs=inputs), kept
+    return replace(dataset, columns={**columns, **new}, inputs=inputs, y=y), kept
 
 
 def _squared_ratios(dataset: Dataset, hints: Mapping[str, Variable], combined: list[str]
@@ -201,7 +262,9 @@ def _squared_ratios(dataset: Dataset, hints: Mapping[str, Variable], combined: l
 def symmetry_model(model: Model, dataset: Dataset, hints: Mapping[str, Variable],
                    settings: Settings, engine: Engine, searched: int, depth: int) -> Model:
     """``model``, or the law found through one of the first :data:`TRIED` symmetries
-    of the data, whichever has the lower BIC (:func:`~discovery.routes.dimensional.lower_bic`).
+    of the data or its first power factor (:func:`power_factors`, where the units do
+    not all declare it), whichever has the lower BIC
+    (:func:`~discovery.routes.dimensional.lower_bic`).
     The search on the smaller problem may itself use a symmetry (``depth − 1`` more);
     with units, a law that does not balance them is not proposed."""
     units = settings.units
@@ -209,7 +272,12 @@ def symmetry_model(model: Model, dataset: Dataset, hints: Mapping[str, Variable]
     # declared); what it finds, restated, must balance them as a whole.
     inner = replace(settings, units=None)
     best = model
-    for symmetry in symmetries(dataset, settings.random_state or 0)[:TRIED]:
+    seed = settings.random_state or 0
+    tried = symmetries(dataset, seed)[:TRIED]
+    if units is None or not units.complete(dataset.inputs):
+        # With every unit declared, the dimensional route has divided by the prefactor.
+        tried += power_factors(dataset, seed)[:1]
+    for symmetry in tried:
         smaller, kept = with_symmetry(dataset, hints, symmetry)
         combined = {name: kept[name] for name, _ in symmetry.combined}
         # With two combined columns, a law separable in them (exp(−γt)·cos(ωt)) is one
@@ -218,15 +286,16 @@ def symmetry_model(model: Model, dataset: Dataset, hints: Mapping[str, Variable]
         extra += _squared_ratios(smaller, kept, list(combined))
         try:
             found = engine.search(smaller, kept, inner, extra, depth=depth - 1)
-            law = restate(found.expression, symmetry.table(), dataset, engine.polish)
+            law = restate(symmetry.prefactor * found.expression, symmetry.table(), dataset,
+                          engine.polish)
         except (FitError, ValueError, TypeError, ZeroDivisionError) as error:
             log.info("Symmetry %s: %s", symmetry, error)
             continue
         if units is not None and not units.admits(law.expression):
             log.info("Symmetry %s: %s does not balance the units", symmetry, law.expression)
             continue
-        log.info("Symmetry %s (ratio %.2f): %s", dict(symmetry.combined), symmetry.ratio,
-                 law.expression)
+        log.info("Symmetry %s × %s (ratio %.2f): %s", symmetry.prefactor,
+                 dict(symmetry.combined), symmetry.ratio, law.expression)
         best = lower_bic(best, law, dataset, searched)
         if exact_enough(best, dataset):
             break

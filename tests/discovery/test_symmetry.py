@@ -7,7 +7,7 @@ import sympy
 from basis_library import Variable
 from discovery import check, discover
 from discovery._data import Dataset
-from discovery.routes.symmetry import Symmetry, symmetries, with_symmetry
+from discovery.routes.symmetry import Symmetry, power_factors, symmetries, with_symmetry
 
 
 def _dataset(columns: dict[str, np.ndarray], y: np.ndarray) -> Dataset:
@@ -40,6 +40,29 @@ def test_a_law_without_a_symmetry_has_none():
     columns = _draw(a=(1, 3), b=(1, 3), c=(1, 3))
     y = columns["a"] ** 2 + np.sin(2 * columns["b"]) + np.exp(columns["c"])
     assert symmetries(_dataset(columns, y)) == []
+
+
+def test_a_power_of_one_input_that_the_target_is_proportional_to_is_found():
+    # y = x²·F(a, b): y/x² depends on a and b alone; y/x does not.
+    columns = _draw(x=(1, 3), a=(0, 3), b=(0, 3))
+    y = columns["x"] ** 2 * np.cos(columns["a"] * columns["b"]) + columns["x"] ** 2
+    found = power_factors(_dataset(columns, y))
+    assert found and found[0].replaced == ("x",), found
+    assert str(found[0].prefactor) == "x**2"
+
+
+def test_a_law_not_proportional_to_a_power_of_an_input_has_no_power_factor():
+    columns = _draw(a=(1, 3), b=(1, 3), c=(1, 3))
+    y = columns["a"] ** 2 + np.sin(2 * columns["b"]) + np.exp(columns["c"])
+    assert power_factors(_dataset(columns, y)) == []
+
+
+def test_the_target_is_divided_by_the_prefactor_on_the_rows_where_it_is_largest():
+    columns = _draw(x=(1, 3), a=(0, 3))
+    data = _dataset(columns, columns["x"] * np.cos(columns["a"]))
+    smaller, _ = with_symmetry(data, {}, Symmetry(("x",), (), 0.2, sympy.Symbol("x")))
+    assert smaller.inputs == ["a"] and smaller.n == 300
+    assert np.allclose(smaller.y, np.cos(smaller.columns["a"]))
 
 
 def test_the_pair_is_replaced_by_its_combination_keeping_each_role():
@@ -86,6 +109,19 @@ def test_a_damped_oscillation_of_three_columns_is_found_without_units():
     model = discover({**columns, "y": y}, target="y", n_bootstrap=0)
     assert check(model.expression, "exp(-gamma*t)*cos(omega*t)").symbolic, model.expression
     assert model.verdict.status == "law"
+
+
+@pytest.mark.slow
+def test_a_prefactor_found_without_units_leaves_a_law_of_the_others():
+    # Feynman I.30.3: I₀·sin²(nθ/2)/sin²(θ/2), found with units by dividing by I₀ (its
+    # unit is y's); without them, y/I₀ depending on n and θ alone says the same.
+    columns = {name: v for name, v in zip(("Int_0", "theta", "n"),
+                                          np.random.default_rng(0).uniform(1, 5, (3, 1000)))}
+    y = columns["Int_0"] * np.sin(columns["n"] * columns["theta"] / 2) ** 2 \
+        / np.sin(columns["theta"] / 2) ** 2
+    model = discover({**columns, "y": y}, target="y", n_bootstrap=0)
+    assert check(model.expression, "Int_0*sin(n*theta/2)**2/sin(theta/2)**2").symbolic, \
+        model.expression
 
 
 def test_a_restated_law_has_one_symbol_a_name():
