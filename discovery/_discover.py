@@ -43,6 +43,7 @@ from .model import Model
 from .routes.base import RouteKind, exact_enough
 from .routes.compare import other_routes, replication, route_refit
 from .routes.dimensional import (
+    SEARCHED,
     Engine,
     admitted,
     differences_model,
@@ -503,8 +504,11 @@ def _engine(settings: Settings, started: float) -> Engine:
     def search(data: Dataset, hints: Mapping[str, Variable], inner: Settings,
                extra: Sequence[sympy.Expr] = (), differences: bool = False,
                depth: int = SYMMETRY_DEPTH) -> Model:
-        return _search(data, "auto", hints, inner, started, Stages(False), extra,
-                       differences, depth)[0]
+        model, _, design = _search(data, "auto", hints, inner, started, Stages(False), extra,
+                                   differences, depth)
+        # The columns its terms were chosen among, or a nested search's where more.
+        searched = max(len(design.terms), int(model.metrics.get(SEARCHED, 0)))
+        return model.updated(metrics={SEARCHED: searched})
 
     def polish(expr: sympy.Expr, data: Dataset) -> Model:
         return polish_model(expr, data, settings, method="sparse", front=[], info={},

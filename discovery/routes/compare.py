@@ -44,7 +44,7 @@ from .rational import rational_fit
 from .registry import ROUTES
 from .transforms import transform_route
 
-__all__ = ["other_routes", "replication", "route_refit", "settled"]
+__all__ = ["other_routes", "replication", "route_refit", "settled", "simplest_close"]
 
 
 def other_routes(model: Model, library: Library, design: Design, dataset: Dataset,
@@ -87,11 +87,11 @@ def other_routes(model: Model, library: Library, design: Design, dataset: Datase
             if proposal.score < best_bic:
                 best, best_bic = proposal.model, proposal.score
     if not settled(best, dataset, settings):
-        best_bic, best = _simplest_close(best_bic, tried)
+        best_bic, best = simplest_close(best_bic, tried)
     return _note_rival_routes(best, best_bic, tried, dataset)
 
 
-def _simplest_close(best_bic: float, tried: list[tuple[float, Model]]) -> tuple[float, Model]:
+def simplest_close(best_bic: float, tried: list[tuple[float, Model]]) -> tuple[float, Model]:
     """Of the routes' formulas within 2 of the lowest BIC, the one of fewest nodes
     (ties to the route tried first: the same law found by two routes is
     reported as the more constrained one found it), with its BIC.

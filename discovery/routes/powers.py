@@ -374,6 +374,11 @@ class PowerLawRoute:
 
     def propose(self, context: RouteContext) -> Iterator[Proposal]:
         dataset = context.dataset
+        units = context.settings.units
+        # A proposal that balances declared units (the only kind compared) has the
+        # exponents they determine fixed, not fitted: m·c²/√(1 − v²/c²) has one free
+        # exponent of m, v and c, not three.
+        fixed = 0 if units is None else units.fixed_exponents(dataset.inputs)
         for shape, n_exponents, search in power_laws(dataset,
                                                      random_state=context.settings.random_state):
             try:
@@ -383,5 +388,6 @@ class PowerLawRoute:
             except (FitError, LibraryError, *NUMERICAL):
                 continue
             alternative = alternative.updated(metrics={"strategy": RouteKind.POWER_LAW.value})
-            yield Proposal(route_bic(alternative, dataset.n, n_exponents, context.floor, search),
+            yield Proposal(route_bic(alternative, dataset.n, n_exponents - fixed, context.floor,
+                                     search),
                            alternative)

@@ -286,8 +286,7 @@ def symmetry_model(model: Model, dataset: Dataset, hints: Mapping[str, Variable]
         extra += _squared_ratios(smaller, kept, list(combined))
         try:
             found = engine.search(smaller, kept, inner, extra, depth=depth - 1)
-            law = restate(symmetry.prefactor * found.expression, symmetry.table(), dataset,
-                          engine.polish)
+            law = restate(found, symmetry.table(), dataset, engine.polish, symmetry.prefactor)
         except (FitError, ValueError, TypeError, ZeroDivisionError) as error:
             log.info("Symmetry %s: %s", symmetry, error)
             continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -211,6 +211,32 @@ class Units:
     def complete(self, inputs: Iterable[str]) -> bool:
         """Every one of ``inputs`` and the target has a unit."""
         return all(self.unit(s) is not None for s in [*inputs, self.target])
+
+    def fixed_exponents(self, inputs: Sequence[str]) -> int:
+        """How many of a power law's exponents of ``inputs`` the units determine.
+
+        ``y = K·Π xᵢ^aᵢ`` balances where ``D·a = dim y − dim K``, D the inputs'
+        dimension matrix and K's unit a product of the named constants' (C): the
+        exponents then lie in a space of ``rank [D | C] − rank C`` dimensions fewer
+        (the count of Buckingham's theorem). 0 where a unit is missing.
+        """
+        import numpy as np
+
+        if not self.complete(inputs):
+            return 0
+        named = [self.declared[c].dimension for c in self.constants]
+        every = [self.unit(x).dimension for x in inputs] + named  # type: ignore[union-attr]
+        bases = sorted({b for d in every for b in d.powers})
+        if not bases:
+            return 0
+
+        def rank(dimensions: list[Dimension]) -> int:
+            if not dimensions:
+                return 0
+            matrix = np.array([[float(d.powers.get(b, 0)) for b in bases] for d in dimensions])
+            return int(np.linalg.matrix_rank(matrix))
+
+        return rank(every) - rank(named)
 
     def dimension(self, expr: Any) -> Dimension | None:
         """The dimension of ``expr`` (None where unknown; raises :class:`Unbalanced`)."""

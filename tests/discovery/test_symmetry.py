@@ -134,6 +134,55 @@ def test_a_restated_law_has_one_symbol_a_name():
     data = Dataset(columns={"a": np.ones(4), "b": np.ones(4)}, inputs=["a", "b"],
                    y=np.ones(4), target="y", n_dropped=0, source="test")
     seen = []
-    restate(a_real * sympy.Symbol("u"), {"u": a_positive + b}, data,
-            lambda expr, _: seen.append(expr))
+
+    class Refitted:
+        metrics: dict = {}
+
+        def updated(self, **_):
+            return self
+
+    found = Refitted()
+    found.expression = a_real * sympy.Symbol("u")
+    restate(found, {"u": a_positive + b}, data, lambda expr, _: seen.append(expr) or found)
     assert sorted(s.name for s in seen[0].free_symbols) == ["a", "b"]
+
+
+def _polished(expr: str, data: Dataset):
+    import time
+
+    import torch
+
+    from discovery.backends.genetic import polish_model
+    from discovery.routes.library import Settings
+
+    settings = Settings("auto", "bic", 12, 5, {}, False, torch.device("cpu"), 0)
+    return polish_model(sympy.sympify(expr), data, settings, method="sparse", front=[],
+                        info={}, started=time.perf_counter())
+
+
+@pytest.mark.parametrize("gain, simpler", [(1.0, True), (10.0, False)])
+def test_of_two_laws_within_2_of_bic_the_simpler_is_kept(gain, simpler):
+    """Occam's window (Kass & Raftery 1995): a third term that buys the BIC less than 2
+    is a term of noise as likely as not, and the two-term law is stated."""
+    import math
+
+    from discovery.routes.base import route_bic
+    from discovery.routes.dimensional import lower_bic
+    from discovery.stats.criteria import exact_floor, log_comb
+
+    columns = _draw(n=400, a=(1, 2), b=(1, 2))
+    y = columns["a"] + columns["b"] + 0.1 * columns["a"] * columns["b"] ** 2 \
+        + np.random.default_rng(1).normal(0, 0.01, 400)
+    data = _dataset(columns, y)
+    short = _polished("a + b", data)
+    long = _polished("a + b + a*b**2", data)
+    assert len(long.terms) == 3
+    floor = exact_floor(data.y, per_row=True)
+    bic = route_bic(short, data.n, 0, floor, log_comb(50, 2))
+    # The long law's error set so that its BIC is lower than the short one's by `gain`.
+    charge = route_bic(long, data.n, 0, floor, log_comb(50, 3)) \
+        - data.n * math.log(float(long.metrics["mse"]))
+    long = long.updated(metrics={"mse": math.exp((bic - gain - charge) / data.n)})
+    kept = lower_bic(short, long, data, 50)
+    assert (kept is short) == simpler
+    assert (lower_bic(long, short, data, 50) is short) == simpler

@@ -144,6 +144,25 @@ def test_coefficient_units_are_what_the_sum_needs():
     assert not units.admits(sympy.sin(v))
 
 
+def test_the_units_fix_as_many_exponents_as_their_rank_beyond_the_named_constants():
+    # m·c²/√(1 − v²/c²): kg and m/s fix two of the three exponents.
+    relativistic = Units.bind({"m": "kg", "v": "m/s", "c": "m/s", "E": "J"},
+                              inputs=["m", "v", "c"], target="E")
+    assert relativistic.fixed_exponents(["m", "v", "c"]) == 2
+    # The cannon: the coefficient may carry a power of g (m/s²), and only s = c·v²/g
+    # balances: v's exponent is fixed, the angle's is free.
+    cannon = Units.bind({"v": "m/s", "theta": "rad", "s": "m", "g": "m/s^2"},
+                        inputs=["v", "theta"], target="s", constants={"g": 9.81})
+    assert cannon.fixed_exponents(["v", "theta"]) == 1
+    # With a named constant of the target's own unit, the coefficient carries any power
+    # of the input that has that unit too.
+    lengths = Units.bind({"x": "m", "y": "m", "L": "m"}, inputs=["x"], target="y",
+                         constants={"L": 2.0})
+    assert lengths.fixed_exponents(["x"]) == 0
+    partial = Units.bind({"m": "kg", "E": "J"}, inputs=["m", "v"], target="E")
+    assert partial.fixed_exponents(["m", "v"]) == 0
+
+
 # --- Buckingham π -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("inputs, target, prefactor, groups", [
