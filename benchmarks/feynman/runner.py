@@ -222,6 +222,11 @@ def run_resumable(jobs: list[Job], target: Callable[[Job], Record], *, results: 
     keys = {j["key"] for j in jobs}
     done = results.done()
     todo = [j for j in jobs if j["key"] not in done]
+    if len(todo) < len(jobs):
+        # Said, so that results measured before are never taken for a new measurement.
+        print(f"{len(jobs) - len(todo)} of {len(jobs)} runs are already in {results.path}: "
+              "their records are reused, not run again (a new --out folder measures all).",
+              file=sys.stderr)
     count = sum(1 for r in results.records() if r["key"] in keys and solved(r)) if solved else 0
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=desc, disable=not progress,
                unit="run")

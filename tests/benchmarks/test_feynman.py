@@ -88,8 +88,10 @@ def test_the_command_writes_results_and_resumes(tmp_path, capsys):
     for name in ("summary.csv", "summary.md", "per_problem.csv", "rate_vs_noise.png"):
         assert (out / name).exists(), name
     assert "AI Feynman" in (out / "summary.md").read_text()
-    assert main(argv) == 0  # resume: nothing left to run
+    capsys.readouterr()
+    assert main(argv) == 0  # resume: nothing left to run, and it says so
     assert len((out / "results.jsonl").read_text().splitlines()) == 2
+    assert "2 of 2 runs are already in" in capsys.readouterr().err
 
 
 def test_unknown_set_and_method_are_one_line_errors(capsys):
