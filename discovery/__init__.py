@@ -4,6 +4,9 @@ Importing this package has no side effects: no Julia, no printing, no logging
 handlers.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _installed_version
+
 from ._data import Dataset, prepare, read_table
 from ._discover import METHODS, SOLVERS, discover
 from .backends.pysr import from_pysr, read_hall_of_fame
@@ -23,6 +26,13 @@ from .model import Diagnostics, Model, ModelTerm, Uncertainty, Verdict, load
 from .symbolic.check import CheckResult, check
 from .symbolic.constants import ClosedForm, consistent_with, recognise
 from .symbolic.simplify import simplify_expression
+
+try:
+    #: The installed distribution's version (``discovery-sr``); a source tree that was
+    #: not installed says so.
+    __version__ = _installed_version("discovery-sr")
+except PackageNotFoundError:
+    __version__ = "0+unknown"
 
 __all__ = [
     "BackendUnavailable",

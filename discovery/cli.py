@@ -102,12 +102,9 @@ def _constants(text: str | None) -> dict[str, float]:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from . import __version__
 
-    try:
-        return version("discovery-sr")
-    except PackageNotFoundError:  # run from a source tree that was not installed
-        return "(not installed)"
+    return __version__
 
 
 def build_parser() -> _Parser:

@@ -40,3 +40,20 @@ def test_discovery_and_basis_library_never_import_benchmarks():
         for source in (root / package).rglob("*.py"):
             text = source.read_text()
             assert "import benchmarks" not in text and "from benchmarks" not in text, source
+
+
+def test_the_version_is_the_installed_distributions():
+    from importlib.metadata import version
+
+    import discovery
+
+    assert discovery.__version__ == version("discovery-sr")
+
+
+def test_the_license_the_metadata_names_ships():
+    from importlib.metadata import metadata
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    assert metadata("discovery-sr")["License-Expression"] == "MIT"
+    assert "MIT License" in (root / "LICENSE").read_text()
