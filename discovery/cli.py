@@ -417,9 +417,21 @@ def _ode_report(system, errors: dict[str, float] | None = None) -> None:  # noqa
               + ", ".join(f"{s} {v:.3g}" for s, v in errors.items()))
 
 
+def _plots_first(args: argparse.Namespace) -> None:
+    """``--report`` and ``--plot`` draw with matplotlib: where it is missing, say so
+    before the fit rather than after it."""
+    from ._optional import optional_import
+
+    wanted = [option for option, value in (("--report", getattr(args, "report", None)),
+                                           ("--plot", getattr(args, "plot", None))) if value]
+    if wanted:
+        optional_import("matplotlib", "plots", purpose=" and ".join(wanted))
+
+
 def _ode(args: argparse.Namespace) -> int:
     from .dynamics import discover_ode
 
+    _plots_first(args)
     constants = _constants(args.constants)
     data = read_table(args.data)
     system = discover_ode(data, time=args.time, states=comma_list(args.states),
@@ -486,6 +498,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     from . import discover
 
+    _plots_first(args)
     inputs = comma_list(args.inputs) or None
     constants = _constants(args.constants)
     model = discover(args.data, target=args.target, inputs=inputs, basis=args.basis,
@@ -505,6 +518,7 @@ def _fit(args: argparse.Namespace) -> int:
 def _import_pysr(args: argparse.Namespace) -> int:
     from . import from_pysr
 
+    _plots_first(args)
     if args.data and not args.target:
         raise DiscoveryError("import-pysr with --data needs --target COL.")
     inputs = comma_list(args.inputs) or None

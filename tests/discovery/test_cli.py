@@ -175,3 +175,21 @@ def test_the_users_column_names_are_shown_and_accepted(capsys, tmp_path):
     saved = json.loads(out_json.read_text())
     assert saved["names"] == {"speed__m_s_": "speed (m/s)", "range__m_": "range [m]"}
     assert r"\text{speed (m/s)}" in saved["latex"]
+
+
+@pytest.mark.parametrize("option", ["--report", "--plot"])
+def test_a_picture_without_matplotlib_is_refused_before_the_fit(capsys, csv, tmp_path,
+                                                                 monkeypatch, option):
+    import discovery
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib fails
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the fit ran")
+
+    monkeypatch.setattr(discovery, "discover", no_fit)
+    code, out, err = _run(capsys, "fit", str(csv), "--target", "s", option,
+                          str(tmp_path / "picture"))
+    assert code == 2
+    assert "matplotlib is needed for " + option in err
+    assert "discovery-sr[plots]" in err
