@@ -266,16 +266,6 @@ def _terms_table(model) -> str:  # noqa: ANN001
     return "\n".join("  " + line for line in lines)
 
 
-def verdict_lines(model) -> list[str]:  # noqa: ANN001
-    """``law: 1 term(s) explain the data down to the noise ...`` and one line per further reason."""
-    found = model.verdict
-    if not found:
-        return []
-    reasons = list(found.get("reasons") or [])
-    first = f"{found['status']}" + (f": {reasons[0]}" if reasons else "")
-    return [first, *reasons[1:]]
-
-
 def _pareto_table(model, limit: int = 6) -> str:  # noqa: ANN001
     lines = ["  complexity  terms  mse         expression"]  # error is the training MSE
     front = model.pareto
@@ -348,7 +338,7 @@ def _report(model, check=None) -> None:  # noqa: ANN001
     if model.terms and not any(math.isnan(t.std_error) for t in model.terms):
         print("Terms:")
         print(_terms_table(model))
-    from .report import constant_lines, selection_lines
+    from .report import constant_lines, selection_lines, verdict_lines
 
     u = model.uncertainty
     if "n_resamples" in u:
@@ -387,6 +377,7 @@ def _report(model, check=None) -> None:  # noqa: ANN001
 
 def _ode_report(system, errors: dict[str, float] | None = None) -> None:  # noqa: ANN001
     from .model import plus_minus
+    from .report import verdict_lines
 
     print("System:")
     for line in str(system).splitlines():

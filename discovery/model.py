@@ -312,6 +312,17 @@ class Model:
     def __str__(self) -> str:
         return f"{self.target} = {self.expression}"
 
+    def _repr_latex_(self) -> str:
+        """Jupyter's typeset formula (``$\\displaystyle s = …$``)."""
+        return f"$\\displaystyle {self._latex(sympy.Symbol(self.target))} = {self.latex()}$"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the formula, the verdict and the terms with their intervals
+        (:func:`~discovery.report.model_html`)."""
+        from .report import model_html
+
+        return model_html(self)
+
     def coefficient_unit(self, term: sympy.Expr, *, latex: bool = False) -> str | None:
         """The unit of ``term``'s coefficient where units were declared (``"s^2/m"``;
         ``"1"`` for a dimensionless one), else None."""

@@ -14,7 +14,8 @@ from typing import Any
 from .errors import DataError
 from .model import Model, plus_minus
 
-__all__ = ["write_report", "terms_rows", "constant_lines", "selection_lines"]
+__all__ = ["constant_lines", "model_html", "selection_lines", "terms_rows", "verdict_lines",
+           "write_report"]
 
 
 def terms_rows(model: Model) -> list[dict[str, str]]:
@@ -40,6 +41,43 @@ def terms_rows(model: Model) -> list[dict[str, str]]:
                  **{k: v for k, v in r.items() if k not in ("term", "coefficient")}}
                 for r, t in zip(rows, model.terms)]
     return rows
+
+
+def verdict_lines(model: Model) -> list[str]:
+    """``law: 1 term(s) explain the data down to the noise ...`` and one line per further reason."""
+    found = model.verdict
+    if not found:
+        return []
+    reasons = list(found.get("reasons") or [])
+    first = f"{found['status']}" + (f": {reasons[0]}" if reasons else "")
+    return [first, *reasons[1:]]
+
+
+def model_html(model: Model, formula: str | None = None) -> str:
+    """The model as a notebook shows it (``Model._repr_html_``): the formula as LaTeX for
+    the notebook's MathJax (``formula``, else ``target = …``), the verdict with its
+    reasons, and the table of :func:`terms_rows` (coefficients, intervals, units)."""
+    from html import escape
+
+    import sympy
+
+    if formula is None:
+        formula = f"{model._latex(sympy.Symbol(model.target))} = {model.latex()}"
+    out = [f'<div class="discovery-model"><p>$${escape(formula)}$$</p>']
+    verdict = verdict_lines(model)
+    if verdict:
+        out.append("<p><b>Verdict:</b> " + "<br>".join(escape(line) for line in verdict)
+                   + "</p>")
+    rows = terms_rows(model)
+    if rows:
+        header = list(rows[0])
+        out.append("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header)
+                   + "</tr></thead><tbody>"
+                   + "".join("<tr>" + "".join(f"<td>{escape(r[h])}</td>" for h in header)
+                             + "</tr>" for r in rows)
+                   + "</tbody></table>")
+    out.append("</div>")
+    return "".join(out)
 
 
 def constant_lines(model: Model) -> list[str]:

@@ -101,6 +101,28 @@ class OdeModel:
             lines.append(rf"\dot{{{name}}} &= {body}")
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
+    def _repr_latex_(self) -> str:
+        """Jupyter's typeset system (:meth:`latex`)."""
+        return f"$${self.latex()}$$"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: each equation typeset, with its verdict and terms
+        (:func:`~discovery.report.model_html`); kinematic ones as formulas alone."""
+        from html import escape
+
+        from ..report import model_html
+
+        parts = []
+        for state, expr in self.rhs(numeric=False).items():
+            name = sympy.latex(sympy.Symbol(state))
+            if state in self.kinematics:
+                formula = rf"\dot{{{name}}} = {sympy.latex(expr)}"
+                parts.append(f"<p>$${escape(formula)}$$</p>")
+            else:
+                model = self.equations[state]
+                parts.append(model_html(model, rf"\dot{{{name}}} = {model.latex()}"))
+        return '<div class="discovery-system">' + "".join(parts) + "</div>"
+
     # --- use -----------------------------------------------------------------
 
     def _function(self) -> Callable[..., np.ndarray]:

@@ -19,6 +19,16 @@ def test_latex(model):
     assert model.latex(numeric=True).startswith("0.1019367")  # 1/9.81
 
 
+def test_a_notebook_shows_the_formula_the_verdict_and_the_terms(model):
+    assert model._repr_latex_() == (r"$\displaystyle s = "
+                                    r"\frac{v^{2} \sin{\left(2 \theta \right)}}{g}$")
+    html = model._repr_html_()
+    assert html.startswith('<div class="discovery-model">') and html.endswith("</div>")
+    assert r"$$s = \frac{v^{2} \sin{\left(2 \theta \right)}}{g}$$" in html
+    assert "<b>Verdict:</b> law" in html
+    assert "<td>v**2*sin(2*theta)</td>" in html and "<th>interval</th>" in html
+
+
 def test_json_round_trip(model, tmp_path, cannon):
     path = model.save(tmp_path / "model.json")
     data = json.loads(path.read_text())

@@ -44,6 +44,14 @@ def clean_lv() -> OdeModel:
                         n_bootstrap=0)
 
 
+def test_a_notebook_shows_each_equation_with_its_verdict(clean_lv: OdeModel) -> None:
+    assert clean_lv._repr_latex_() == f"$${clean_lv.latex()}$$"
+    html = clean_lv._repr_html_()
+    assert html.count('<div class="discovery-model">') == 2
+    assert r"$$\dot{x} = " in html and r"$$\dot{y} = " in html
+    assert html.count("<b>Verdict:</b>") == 2
+
+
 # --- derivatives ----------------------------------------------------------------
 
 @pytest.mark.parametrize("method", ["finite_difference", "savgol", "spline", "tv", "auto"])
