@@ -4,11 +4,9 @@ Importing this package has no side effects: no Julia, no printing, no logging
 handlers.
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _installed_version
-
 from ._data import Dataset, prepare, read_table
 from ._discover import METHODS, SOLVERS, discover
+from ._version import installed_version
 from .backends.pysr import from_pysr, read_hall_of_fame
 from .datasets import CANNON_TRUTH, cannon_data
 from .dynamics import OdeModel, discover_ode, load_ode
@@ -27,12 +25,9 @@ from .symbolic.check import CheckResult, check
 from .symbolic.constants import ClosedForm, consistent_with, recognise
 from .symbolic.simplify import simplify_expression
 
-try:
-    #: The installed distribution's version (``discovery-sr``); a source tree that was
-    #: not installed says so.
-    __version__ = _installed_version("discovery-sr")
-except PackageNotFoundError:
-    __version__ = "0+unknown"
+#: The installed distribution's version (``discovery-sr``); a source tree that was not
+#: installed says so (``0+unknown``).
+__version__ = installed_version()
 
 __all__ = [
     "BackendUnavailable",

@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 
 from ._data import read_table
 from ._discover import METHODS, SOLVERS
+from ._version import installed_version
 from .bigdata.rows import SEARCH_ROWS
 from .bigdata.rows import describe as describe_rows
 from .bigdata.screen import describe as describe_screening
@@ -101,15 +102,9 @@ def _constants(text: str | None) -> dict[str, float]:
     return out
 
 
-def _version() -> str:
-    from . import __version__
-
-    return __version__
-
-
 def build_parser() -> _Parser:
     parser = _Parser(prog="discover", description="Find the formula behind the data.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     _add_demo(sub)

@@ -22,7 +22,8 @@ from ._frozen import Record, freeze, thaw
 from .errors import DataError, FitError
 
 __all__ = ["Diagnostics", "Model", "ModelTerm", "Uncertainty", "Verdict", "load",
-           "plus_minus", "FORMAT", "check_format", "json_default", "read_json_object"]
+           "plus_minus", "FORMAT", "check_format", "json_default", "read_json_object",
+           "level_label", "model_html", "terms_rows", "verdict_lines"]
 
 FORMAT = "discovery-model/1"
 
@@ -319,8 +320,6 @@ class Model:
     def _repr_html_(self) -> str:
         """Jupyter's view: the formula, the verdict and the terms with their intervals
         (:func:`~discovery.report.model_html`)."""
-        from .report import model_html
-
         return model_html(self)
 
     def coefficient_unit(self, term: sympy.Expr, *, latex: bool = False) -> str | None:
@@ -640,3 +639,68 @@ def json_default(value: object) -> object:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
+
+
+def level_label(level: Any) -> str:
+    """An interval's level as a percentage, ``95%`` (empty without one)."""
+    return f"{100 * float(level):g}%" if level else ""
+
+
+def terms_rows(model: Model) -> list[dict[str, str]]:
+    """One row a term: coefficient ± half-width, interval, inclusion, std error, closed form."""
+    level = model.uncertainty.get("level")
+    plus = f"± ({level_label(level)})" if level else "±"
+    rows = []
+    for t in model.terms:
+        _, half = plus_minus(t.coefficient, t.half_width)
+        rows.append({
+            "term": str(t.term),
+            "coefficient": f"{t.coefficient:.6g}",
+            plus: "" if t.interval is None else half,
+            "interval": "" if t.interval is None else
+            f"[{t.interval[0]:.6g}, {t.interval[1]:.6g}]",
+            "inclusion": "" if t.inclusion is None else f"{t.inclusion:.2f}",
+            "std error": "" if math.isnan(t.std_error) else f"{t.std_error:.2g}",
+            "closed form": str(t.closed_form) if t.closed_form is not None else
+            "" if t.consistent_with is None else f"(consistent with {t.consistent_with})"})
+    if model.info.get("units"):  # each coefficient's unit, beside it
+        rows = [{**{k: v for k, v in r.items() if k == "term" or k == "coefficient"},
+                 "unit": model.coefficient_unit(t.term) or "",
+                 **{k: v for k, v in r.items() if k not in ("term", "coefficient")}}
+                for r, t in zip(rows, model.terms)]
+    return rows
+
+
+def verdict_lines(model: Model) -> list[str]:
+    """``law: 1 term(s) explain the data down to the noise ...`` and one line per further reason."""
+    found = model.verdict
+    if not found:
+        return []
+    reasons = list(found.get("reasons") or [])
+    first = f"{found['status']}" + (f": {reasons[0]}" if reasons else "")
+    return [first, *reasons[1:]]
+
+
+def model_html(model: Model, formula: str | None = None) -> str:
+    """The model as a notebook shows it (``Model._repr_html_``): the formula as LaTeX for
+    the notebook's MathJax (``formula``, else ``target = …``), the verdict with its
+    reasons, and the table of :func:`terms_rows` (coefficients, intervals, units)."""
+    from html import escape
+
+    if formula is None:
+        formula = f"{model._latex(sympy.Symbol(model.target))} = {model.latex()}"
+    out = [f'<div class="discovery-model"><p>$${escape(formula)}$$</p>']
+    verdict = verdict_lines(model)
+    if verdict:
+        out.append("<p><b>Verdict:</b> " + "<br>".join(escape(line) for line in verdict)
+                   + "</p>")
+    rows = terms_rows(model)
+    if rows:
+        header = list(rows[0])
+        out.append("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header)
+                   + "</tr></thead><tbody>"
+                   + "".join("<tr>" + "".join(f"<td>{escape(r[h])}</td>" for h in header)
+                             + "</tr>" for r in rows)
+                   + "</tbody></table>")
+    out.append("</div>")
+    return "".join(out)

@@ -7,82 +7,19 @@ only the model (so a model loaded from JSON reports the same).
 from __future__ import annotations
 
 import csv
-import math
 from pathlib import Path
 from typing import Any
 
 from .errors import DataError
-from .model import Model, plus_minus
+from .model import Model, level_label, model_html, plus_minus, terms_rows, verdict_lines
 
 __all__ = ["constant_lines", "model_html", "selection_lines", "terms_rows", "verdict_lines",
            "write_report"]
 
 
-def terms_rows(model: Model) -> list[dict[str, str]]:
-    """One row a term: coefficient ± half-width, interval, inclusion, std error, closed form."""
-    level = model.uncertainty.get("level")
-    plus = f"± ({_percent(level)})" if level else "±"
-    rows = []
-    for t in model.terms:
-        _, half = plus_minus(t.coefficient, t.half_width)
-        rows.append({
-            "term": str(t.term),
-            "coefficient": f"{t.coefficient:.6g}",
-            plus: "" if t.interval is None else half,
-            "interval": "" if t.interval is None else
-            f"[{t.interval[0]:.6g}, {t.interval[1]:.6g}]",
-            "inclusion": "" if t.inclusion is None else f"{t.inclusion:.2f}",
-            "std error": "" if math.isnan(t.std_error) else f"{t.std_error:.2g}",
-            "closed form": str(t.closed_form) if t.closed_form is not None else
-            "" if t.consistent_with is None else f"(consistent with {t.consistent_with})"})
-    if model.info.get("units"):  # each coefficient's unit, beside it
-        rows = [{**{k: v for k, v in r.items() if k == "term" or k == "coefficient"},
-                 "unit": model.coefficient_unit(t.term) or "",
-                 **{k: v for k, v in r.items() if k not in ("term", "coefficient")}}
-                for r, t in zip(rows, model.terms)]
-    return rows
-
-
-def verdict_lines(model: Model) -> list[str]:
-    """``law: 1 term(s) explain the data down to the noise ...`` and one line per further reason."""
-    found = model.verdict
-    if not found:
-        return []
-    reasons = list(found.get("reasons") or [])
-    first = f"{found['status']}" + (f": {reasons[0]}" if reasons else "")
-    return [first, *reasons[1:]]
-
-
-def model_html(model: Model, formula: str | None = None) -> str:
-    """The model as a notebook shows it (``Model._repr_html_``): the formula as LaTeX for
-    the notebook's MathJax (``formula``, else ``target = …``), the verdict with its
-    reasons, and the table of :func:`terms_rows` (coefficients, intervals, units)."""
-    from html import escape
-
-    import sympy
-
-    if formula is None:
-        formula = f"{model._latex(sympy.Symbol(model.target))} = {model.latex()}"
-    out = [f'<div class="discovery-model"><p>$${escape(formula)}$$</p>']
-    verdict = verdict_lines(model)
-    if verdict:
-        out.append("<p><b>Verdict:</b> " + "<br>".join(escape(line) for line in verdict)
-                   + "</p>")
-    rows = terms_rows(model)
-    if rows:
-        header = list(rows[0])
-        out.append("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header)
-                   + "</tr></thead><tbody>"
-                   + "".join("<tr>" + "".join(f"<td>{escape(r[h])}</td>" for h in header)
-                             + "</tr>" for r in rows)
-                   + "</tbody></table>")
-    out.append("</div>")
-    return "".join(out)
-
-
 def constant_lines(model: Model) -> list[str]:
     """``g = 9.8114 ± 0.0020 (95% CI 9.8093 to 9.8133; given 9.81), from 1/g``."""
-    level = _percent(model.uncertainty.get("level"))
+    level = level_label(model.uncertainty.get("level"))
     lines = []
     for name, c in (model.uncertainty.get("constants") or {}).items():
         value, half = plus_minus(c["estimate"], (c["high"] - c["low"]) / 2)
@@ -183,12 +120,12 @@ def _summary(model: Model, rows: list[dict[str, str]], pictures: list[str],
         lines += ["## Terms", "", _markdown(rows), ""]
         u = model.uncertainty
         if "n_resamples" in u:
-            lines += [f"Intervals: {_percent(u['level'])} {u['interval']} over "
+            lines += [f"Intervals: {level_label(u['level'])} {u['interval']} over "
                       f"{u['n_resamples']} bootstrap resamples; inclusion: the fraction of "
                       f"{u['n_resamples']} re-selections on random halves of the rows that kept "
                       f"the term; {u['support_rate']:.0%} of them chose exactly this model.", ""]
         elif "interval" in u:
-            lines += [f"Intervals: {_percent(u['level'])} Student-t intervals from the "
+            lines += [f"Intervals: {level_label(u['level'])} Student-t intervals from the "
                       "least-squares standard errors.", ""]
     if model.uncertainty.get("reason"):
         lines += [f"No intervals: {model.uncertainty['reason']}.", ""]
@@ -217,10 +154,6 @@ def _markdown(rows: list[dict[str, str]]) -> str:
     body = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     body += ["| " + " | ".join(r[h].replace("|", "\\|") for h in header) + " |" for r in rows]
     return "\n".join(body)
-
-
-def _percent(level: Any) -> str:
-    return f"{100 * float(level):g}%" if level else ""
 
 
 def _maybe(value: Any) -> str:

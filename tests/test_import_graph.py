@@ -25,7 +25,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("discovery.model",),
     ("discovery.symbolic",),
     ("discovery.stats", "discovery.units"),
-    ("discovery._data", "discovery._frozen", "discovery._optional", "discovery.errors"),
+    ("discovery._data", "discovery._frozen", "discovery._optional", "discovery._version",
+     "discovery.errors"),
     ("basis_library",),
 )
 

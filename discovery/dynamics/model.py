@@ -110,7 +110,7 @@ class OdeModel:
         (:func:`~discovery.report.model_html`); kinematic ones as formulas alone."""
         from html import escape
 
-        from ..report import model_html
+        from ..model import model_html
 
         parts = []
         for state, expr in self.rhs(numeric=False).items():
