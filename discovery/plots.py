@@ -8,7 +8,8 @@ from typing import Any
 from ._optional import optional_import
 from .errors import FitError
 
-__all__ = ["figure", "plot_pareto", "plot_complexity", "plot_path", "plot_inclusion"]
+__all__ = ["figure", "plot_complexity", "plot_inclusion", "plot_parity", "plot_pareto", "plot_path",
+           "plot_residuals"]
 
 
 def figure(width: float, height: float) -> Any:
@@ -146,3 +147,65 @@ def plot_inclusion(model: Any, path: str | Path, limit: int = 20) -> Path:
     path = Path(path)
     fig.savefig(path)
     return path
+
+
+def _observed(model: Any, data: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """The target's measured values, the model's predictions and the inputs' columns,
+    by the user's column names (``data``: a DataFrame or a mapping of columns)."""
+    import numpy as np
+
+    target = model.names.get(model.target, model.target)
+    if target not in data:
+        raise FitError(f"The data have no column {target!r} (the model's target).")
+    columns = {model.names.get(c, c): np.asarray(data[model.names.get(c, c)], dtype=float)
+               for c in model.inputs}
+    return np.asarray(data[target], dtype=float), np.asarray(model.predict(data)), columns
+
+
+def _axes(ax: Any, width: float, height: float, panels: int = 1) -> tuple[Any, list[Any]]:
+    """The figure and ``panels`` axes to draw on: ``ax`` (one, or a list) where given,
+    else a new figure's."""
+    if ax is not None:
+        axes = list(ax) if isinstance(ax, (list, tuple)) else [ax]
+        return axes[0].figure, axes
+    fig = figure(width, height)
+    return fig, [fig.add_subplot(1, panels, i + 1) for i in range(panels)]
+
+
+def plot_parity(model: Any, data: Any, *, ax: Any = None, path: str | Path | None = None) -> Any:
+    """Observed against predicted, with the identity line: a law's points lie on it,
+    scattered by the noise alone. Draws on ``ax`` where given; saves to ``path`` where
+    given; returns the figure."""
+    observed, predicted, _ = _observed(model, data)
+    fig, (axes,) = _axes(ax, 5, 5)
+    axes.scatter(predicted, observed, s=6, alpha=0.5, color="tab:blue", label="rows")
+    low = float(min(observed.min(), predicted.min()))
+    high = float(max(observed.max(), predicted.max()))
+    axes.plot([low, high], [low, high], color="tab:red", linewidth=1, label="observed = predicted")
+    target = model.names.get(model.target, model.target)
+    axes.set(xlabel=f"predicted {target}", ylabel=f"observed {target}",
+             title=f"Parity ({model.verdict.get('status', '')})")
+    axes.legend(fontsize=8)
+    if path is not None:
+        fig.savefig(Path(path))
+    return fig
+
+
+def plot_residuals(model: Any, data: Any, *, ax: Any = None,
+                   path: str | Path | None = None) -> Any:
+    """The residuals (observed − predicted) against each input, one panel an input: a
+    law leaves no trend in any of them. Draws on ``ax`` (one axes an input) where given;
+    saves to ``path`` where given; returns the figure."""
+    observed, predicted, columns = _observed(model, data)
+    residual = observed - predicted
+    fig, axes = _axes(ax, 3.2 * len(columns), 3.2, len(columns))
+    if len(axes) != len(columns):
+        raise FitError(f"plot_residuals needs one axes an input ({len(columns)}); "
+                       f"got {len(axes)}.")
+    for axis, (name, values) in zip(axes, columns.items()):
+        axis.scatter(values, residual, s=5, alpha=0.5, color="tab:blue")
+        axis.axhline(0, color="tab:red", linewidth=1)
+        axis.set(xlabel=_short(name), ylabel="residual" if axis is axes[0] else None)
+    if path is not None:
+        fig.savefig(Path(path))
+    return fig

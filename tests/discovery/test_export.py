@@ -135,3 +135,19 @@ def test_predict_takes_the_original_column_names_of_renamed_inputs():
     expected = lam / d
     np.testing.assert_allclose(model.predict({"lambda": lam, "my d": d}), expected, rtol=1e-9)
     np.testing.assert_allclose(model.predict({"lambda_": lam, "my_d": d}), expected, rtol=1e-9)
+
+
+def test_parity_and_residual_plots_draw_on_given_axes_or_their_own(model, cannon, tmp_path):
+    pytest.importorskip("matplotlib")
+    from discovery.plots import figure, plot_parity, plot_residuals
+
+    fig = plot_parity(model, cannon, path=tmp_path / "parity.png")
+    assert (tmp_path / "parity.png").stat().st_size > 0
+    [axes] = fig.axes
+    assert axes.get_xlabel() == "predicted s" and axes.get_ylabel() == "observed s"
+    # A law's points lie on the identity line: the residuals are the noise.
+    assert len(axes.collections[0].get_offsets()) == len(cannon)
+    mine = figure(8, 3)
+    panels = [mine.add_subplot(1, 2, i + 1) for i in range(2)]
+    assert plot_residuals(model, cannon, ax=panels) is mine
+    assert [a.get_xlabel() for a in panels] == ["v", "theta"]
