@@ -32,9 +32,9 @@ from .base import exact_enough, route_bic
 from .library import Settings
 
 __all__ = [
-    "DIFFERENCE_PAIRS", "Engine", "SEARCHED", "admitted", "differences_model", "dimensional_model",
-    "dimensional_terms", "is_product", "like_pairs", "lower_bic", "restate", "separable_terms",
-    "units_verdict", "with_difference",
+    "DIFFERENCE_PAIRS", "Engine", "SEARCHED", "admitted", "differences_model",
+    "dimensional_model", "dimensional_terms", "divided", "is_product", "like_pairs",
+    "lower_bic", "restate", "separable_terms", "units_verdict", "with_difference",
 ]
 
 log = logging.getLogger(__name__)
@@ -289,6 +289,16 @@ def lower_bic(model: Model, other: Model, dataset: Dataset, searched: int) -> Mo
     return simplest_close(scored[0][0], scored)[1]
 
 
+def divided(columns: Mapping[str, np.ndarray], y: np.ndarray, P: np.ndarray
+            ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """``columns`` and y/P on the half of the rows where |P| is largest: y/P carries the
+    noise of y divided by P, and the rows where |P| is smallest would swamp a search
+    for F with it (the refit of P·F on every row, where the noise is as measured,
+    follows the search)."""
+    keep = np.abs(P) >= np.median(np.abs(P))
+    return {k: v[keep] for k, v in columns.items()}, (y / P)[keep]
+
+
 def _through(reduction: Reduction, dataset: Dataset, units: Units,
              values: Mapping[str, np.ndarray], inner: Settings, engine: Engine
              ) -> Model | None:
@@ -312,12 +322,8 @@ def _through(reduction: Reduction, dataset: Dataset, units: Units,
         if not all(np.all(np.isfinite(c)) for c in columns.values()):
             return None
         hints = _hints(dataset, units, labels, columns, groups)
-        # y/P carries the noise of y divided by P: the rows where |P| is smallest would
-        # swamp the search with it, so F is sought on the half where |P| is largest
-        # (the refit of P·F below uses every row, where the noise is as measured).
-        keep = np.abs(P) >= np.median(np.abs(P))
-        reduced = replace(dataset, columns={k: v[keep] for k, v in columns.items()},
-                          inputs=labels, y=(dataset.y / P)[keep], names={})
+        kept, y = divided(columns, dataset.y, P)
+        reduced = replace(dataset, columns=kept, inputs=labels, y=y, names={})
         reduced_fit = engine.search(reduced, hints, inner, separable_terms(hints))
         F, searched = reduced_fit.expression, int(reduced_fit.metrics.get(SEARCHED, 0))
     law = prefactor * _by_name(F, dict(zip(labels, groups))) if groups else prefactor * F

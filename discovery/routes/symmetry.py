@@ -34,7 +34,7 @@ from ..errors import FitError
 from ..model import Model
 from ..symbolic.evaluate import evaluate_expression
 from .base import exact_enough
-from .dimensional import Engine, is_product, lower_bic, restate, separable_terms
+from .dimensional import Engine, divided, is_product, lower_bic, restate, separable_terms
 from .library import Settings
 
 __all__ = ["FACTOR_POWERS", "Symmetry", "SYMMETRY_RATIO", "power_factors", "symmetries",
@@ -192,13 +192,13 @@ def power_factors(dataset: Dataset, random_state: int = 0) -> list[Symmetry]:
         return []
     values, y, folds = _test_rows(dataset, random_state)
     symbols = dict(zip(inputs, as_symbols(inputs)))
+    everything = np.column_stack(list(values.values()))
     found = []
     for name in inputs:
         x = values[name]
         if not (np.all(x > 0) or np.all(x < 0)):
             continue
         rest = np.column_stack([values[c] for c in inputs if c != name])
-        everything = np.column_stack(list(values.values()))
         scored = []
         for power in FACTOR_POWERS:
             if not (power.is_integer or np.all(x > 0)):  # type: ignore[union-attr]
@@ -227,14 +227,9 @@ def with_symmetry(dataset: Dataset, hints: Mapping[str, Variable], symmetry: Sym
             if v.name not in symmetry.replaced}
     columns = {c: dataset.columns[c] for c in dataset.inputs if c not in symmetry.replaced}
     y = dataset.y
-    if symmetry.prefactor != 1:
-        # y/P carries y's noise divided by P: F is sought on the half of the rows
-        # where |P| is largest, as the dimensional route does; the law is refitted on
-        # every row once restated.
+    if symmetry.prefactor != 1:  # F of y/P, sought as the dimensional route seeks it
         P = evaluate_expression(symmetry.prefactor, dataset.columns, dataset.n)
-        keep = np.abs(P) >= np.median(np.abs(P))
-        columns = {c: v[keep] for c, v in columns.items()}
-        y = (y / P)[keep]
+        columns, y = divided(columns, y, P)
     new: dict[str, np.ndarray] = {}
     for name, expr in symmetry.combined:
         z = evaluate_expression(expr, dataset.columns, dataset.n)
