@@ -250,7 +250,7 @@ def _add_import_pysr(sub: argparse._SubParsersAction) -> None:
 
 
 def _terms_table(model) -> str:  # noqa: ANN001
-    from .report import terms_rows
+    from .model import terms_rows
 
     found = terms_rows(model)
     header = [h for h in found[0] if any(r[h] for r in found)]
@@ -333,7 +333,8 @@ def _report(model, check=None) -> None:  # noqa: ANN001
     if model.terms and not any(math.isnan(t.std_error) for t in model.terms):
         print("Terms:")
         print(_terms_table(model))
-    from .report import constant_lines, selection_lines, verdict_lines
+    from .model import verdict_lines
+    from .report import constant_lines, selection_lines
 
     u = model.uncertainty
     if "n_resamples" in u:
@@ -371,8 +372,7 @@ def _report(model, check=None) -> None:  # noqa: ANN001
 
 
 def _ode_report(system, errors: dict[str, float] | None = None) -> None:  # noqa: ANN001
-    from .model import plus_minus
-    from .report import verdict_lines
+    from .model import plus_minus, verdict_lines
 
     print("System:")
     for line in str(system).splitlines():

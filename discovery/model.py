@@ -315,11 +315,11 @@ class Model:
 
     def _repr_latex_(self) -> str:
         """Jupyter's typeset formula (``$\\displaystyle s = …$``)."""
-        return f"$\\displaystyle {self._latex(sympy.Symbol(self.target))} = {self.latex()}$"
+        return f"$\\displaystyle {_equation(self)}$"
 
     def _repr_html_(self) -> str:
         """Jupyter's view: the formula, the verdict and the terms with their intervals
-        (:func:`~discovery.report.model_html`)."""
+        (:func:`model_html`)."""
         return model_html(self)
 
     def coefficient_unit(self, term: sympy.Expr, *, latex: bool = False) -> str | None:
@@ -681,6 +681,11 @@ def verdict_lines(model: Model) -> list[str]:
     return [first, *reasons[1:]]
 
 
+def _equation(model: Model) -> str:
+    """``target = formula`` in LaTeX, with the user's column names."""
+    return f"{model._latex(sympy.Symbol(model.target))} = {model.latex()}"
+
+
 def model_html(model: Model, formula: str | None = None) -> str:
     """The model as a notebook shows it (``Model._repr_html_``): the formula as LaTeX for
     the notebook's MathJax (``formula``, else ``target = …``), the verdict with its
@@ -688,7 +693,7 @@ def model_html(model: Model, formula: str | None = None) -> str:
     from html import escape
 
     if formula is None:
-        formula = f"{model._latex(sympy.Symbol(model.target))} = {model.latex()}"
+        formula = _equation(model)
     out = [f'<div class="discovery-model"><p>$${escape(formula)}$$</p>']
     verdict = verdict_lines(model)
     if verdict:

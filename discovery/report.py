@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataError
-from .model import Model, level_label, model_html, plus_minus, terms_rows, verdict_lines
+from .model import Model, level_label, plus_minus, terms_rows
 
-__all__ = ["constant_lines", "model_html", "selection_lines", "terms_rows", "verdict_lines",
-           "write_report"]
+__all__ = ["constant_lines", "selection_lines", "write_report"]
 
 
 def constant_lines(model: Model) -> list[str]:

@@ -107,7 +107,7 @@ class OdeModel:
 
     def _repr_html_(self) -> str:
         """Jupyter's view: each equation typeset, with its verdict and terms
-        (:func:`~discovery.report.model_html`); kinematic ones as formulas alone."""
+        (:func:`~discovery.model.model_html`); kinematic ones as formulas alone."""
         from html import escape
 
         from ..model import model_html
